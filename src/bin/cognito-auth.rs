@@ -1,0 +1,221 @@
+//! `cognito-auth`: verify and decode Cognito tokens from the command line.
+//!
+//! Exit status: 0 valid, 1 invalid token, 2 usage, configuration or I/O
+//! error (message on stderr). Output is one JSON object on stdout.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use cognito_auth::{CognitoPool, Error, Requirement, TokenUse, Verifier, decode_unverified};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "cognito-auth",
+    version,
+    about = "Verify and decode Amazon Cognito tokens"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify a token; prints {"valid":true,...} or {"valid":false,"error":...}.
+    Verify(VerifyArgs),
+    /// Decode a token without verifying it.
+    Decode {
+        /// The token.
+        token: String,
+    },
+}
+
+#[derive(clap::Args)]
+#[command(group(ArgGroup::new("pool").required(true).multiple(true).args(["user_pool_id", "issuer"])))]
+#[command(group(ArgGroup::new("clients").required(true).args(["client_id", "any_client"])))]
+struct VerifyArgs {
+    /// The token; read from stdin when absent or "-".
+    token: Option<String>,
+    /// The user pool id, e.g. us-east-1_AbCdEf123.
+    #[arg(long)]
+    user_pool_id: Option<String>,
+    /// The exact issuer to expect (alone: a pool known by its issuer URL).
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Fetch keys from this URL instead of the one derived from the issuer.
+    #[arg(long, conflicts_with = "jwks_file")]
+    jwks_uri: Option<String>,
+    /// Read keys from this JWKS file; nothing is fetched.
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+    /// Which tokens to accept.
+    #[arg(long, value_enum)]
+    token_use: TokenUseArg,
+    /// An accepted app client id (repeatable).
+    #[arg(long = "client-id")]
+    client_id: Vec<String>,
+    /// Accept any app client.
+    #[arg(long)]
+    any_client: bool,
+    /// A required group (any of them, or all with --all-groups).
+    #[arg(long = "group")]
+    group: Vec<String>,
+    /// Require every --group instead of any one.
+    #[arg(long, requires = "group")]
+    all_groups: bool,
+    /// A required scope (any of them, or all with --all-scopes).
+    #[arg(long = "scope")]
+    scope: Vec<String>,
+    /// Require every --scope instead of any one.
+    #[arg(long, requires = "scope")]
+    all_scopes: bool,
+    /// Clock skew allowed on exp and nbf, in seconds.
+    #[arg(long, default_value_t = 0)]
+    leeway: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TokenUseArg {
+    Access,
+    Id,
+    Any,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify(args) => verify(args),
+        Command::Decode { token } => decode(&token),
+    }
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let token = match read_token(args.token.as_deref()) {
+        Ok(token) => token,
+        Err(message) => return fail(&message),
+    };
+    let verifier = match build_verifier(&args) {
+        Ok(verifier) => verifier,
+        Err(err) => return fail(&err.to_string()),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&format!("cannot start the runtime: {err}")),
+    };
+    match runtime.block_on(verifier.verify(&token)) {
+        Ok(verified) => {
+            print_json(&json!({
+                "valid": true,
+                "token_use": verified.token_use().map(TokenUse::as_str),
+                "claims": Value::Object(verified.claims().clone()),
+            }));
+            ExitCode::SUCCESS
+        }
+        Err(err) if err.is_token_error() => {
+            print_json(&json!({
+                "valid": false,
+                "error": {"kind": err.kind(), "message": err.to_string()},
+            }));
+            ExitCode::from(1)
+        }
+        Err(err) => fail(&err.to_string()),
+    }
+}
+
+fn build_verifier(args: &VerifyArgs) -> Result<Verifier, Error> {
+    let mut pool = match (&args.user_pool_id, &args.issuer) {
+        (Some(pool_id), Some(issuer)) => CognitoPool::new(pool_id).issuer(issuer),
+        (Some(pool_id), None) => CognitoPool::new(pool_id),
+        (None, Some(issuer)) => CognitoPool::from_issuer(issuer),
+        (None, None) => return Err(Error::Config("give --user-pool-id or --issuer".into())),
+    };
+    if let Some(url) = &args.jwks_uri {
+        pool = pool.jwks_uri(url);
+    }
+    if let Some(path) = &args.jwks_file {
+        pool = pool.jwks_file(path);
+    }
+    pool = match args.token_use {
+        TokenUseArg::Access => pool.token_use(TokenUse::Access),
+        TokenUseArg::Id => pool.token_use(TokenUse::Id),
+        TokenUseArg::Any => pool.any_token_use(),
+    };
+    pool = if args.any_client {
+        pool.any_client()
+    } else {
+        pool.client_ids(args.client_id.iter().cloned())
+    };
+    if !args.group.is_empty() {
+        pool = pool.require_groups(requirement(&args.group, args.all_groups));
+    }
+    if !args.scope.is_empty() {
+        pool = pool.require_scopes(requirement(&args.scope, args.all_scopes));
+    }
+    Verifier::builder()
+        .cognito(pool)
+        .leeway(Duration::from_secs(args.leeway))
+        .build()
+}
+
+fn requirement(names: &[String], all: bool) -> Requirement {
+    if all {
+        Requirement::all_of(names.iter().cloned())
+    } else {
+        Requirement::any_of(names.iter().cloned())
+    }
+}
+
+fn decode(token: &str) -> ExitCode {
+    let token = match read_token(Some(token)) {
+        Ok(token) => token,
+        Err(message) => return fail(&message),
+    };
+    match decode_unverified(&token) {
+        Ok(decoded) => {
+            print_json(&json!({
+                "header": Value::Object(decoded.header),
+                "payload": Value::Object(decoded.payload),
+                "verified": false,
+            }));
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            print_json(&json!({"error": {"kind": err.kind(), "message": err.to_string()}}));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read_token(argument: Option<&str>) -> Result<String, String> {
+    let token = match argument {
+        Some(token) if token != "-" => token.to_owned(),
+        _ => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|err| format!("cannot read the token from stdin: {err}"))?;
+            input
+        }
+    };
+    let token = token.trim();
+    if token.is_empty() {
+        return Err("no token given".to_owned());
+    }
+    Ok(token.to_owned())
+}
+
+fn print_json(value: &Value) {
+    println!("{value}");
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("cognito-auth: {message}");
+    ExitCode::from(2)
+}

@@ -1,0 +1,334 @@
+//! The crate's one error type.
+//!
+//! Every failure, from a malformed token to an unreachable JWKS endpoint, is an
+//! [`Error`]. Its [`kind()`](Error::kind) is a stable snake_case string that is
+//! safe to log, match on and return to clients; its `Display` text says what
+//! was expected and what was found, and never contains the token itself.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The longest piece of token-controlled text an error message repeats.
+const MAX_ECHO_CHARS: usize = 64;
+
+/// Why a token was rejected, or why the verifier could not be built.
+///
+/// The variants follow the order of the checks: the first failing check
+/// decides the error. [`Error::kind`] gives the stable name of each variant.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token is longer than the configured maximum.
+    #[error("token is {size} bytes, more than the {max} allowed")]
+    TokenTooLarge {
+        /// Length of the token in bytes.
+        size: usize,
+        /// The configured limit.
+        max: usize,
+    },
+
+    /// The token is not a well-formed JWS compact serialisation, or a claim
+    /// has the wrong JSON type.
+    #[error("malformed token: {0}")]
+    Malformed(String),
+
+    /// The header names an algorithm this verifier does not accept.
+    #[error("algorithm {found} is not accepted (accepted: {accepted})")]
+    UnsupportedAlgorithm {
+        /// The `alg` found in the header (shortened).
+        found: String,
+        /// The accepted algorithms, comma separated.
+        accepted: String,
+    },
+
+    /// The header has no `kid`.
+    #[error("token header has no kid")]
+    MissingKid,
+
+    /// No key with the token's `kid` is in the JWKS, even after a refetch.
+    #[error("no key with kid {kid} in the JWKS")]
+    UnknownKid {
+        /// The `kid` from the header (shortened).
+        kid: String,
+    },
+
+    /// The keys could not be had: the JWKS endpoint failed and nothing usable
+    /// is cached.
+    #[error("JWKS unavailable from {source_name}: {reason}")]
+    JwksUnavailable {
+        /// The JWKS URL (or `static JWKS`) that failed.
+        source_name: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The JWK found for the `kid` does not fit the token header.
+    #[error("key {kid} cannot verify this token: {reason}")]
+    InvalidKey {
+        /// The `kid` (shortened).
+        kid: String,
+        /// Why the key does not fit.
+        reason: String,
+    },
+
+    /// The signature does not verify with the key.
+    #[error("signature does not verify")]
+    InvalidSignature,
+
+    /// A required claim is absent.
+    #[error("required claim {0} is missing")]
+    MissingClaim(&'static str),
+
+    /// The token expired.
+    #[error("token expired at {exp} (now {now}, leeway {leeway}s)")]
+    Expired {
+        /// The `exp` claim, seconds since the epoch.
+        exp: i64,
+        /// The verifier's current time, seconds since the epoch.
+        now: i64,
+        /// The configured leeway in seconds.
+        leeway: u64,
+    },
+
+    /// The token is not valid yet (`nbf` in the future).
+    #[error("token not valid before {nbf} (now {now}, leeway {leeway}s)")]
+    NotYetValid {
+        /// The `nbf` claim, seconds since the epoch.
+        nbf: i64,
+        /// The verifier's current time, seconds since the epoch.
+        now: i64,
+        /// The configured leeway in seconds.
+        leeway: u64,
+    },
+
+    /// The `iss` claim is not the expected issuer.
+    #[error("issuer {found} is not accepted (expected {expected})")]
+    InvalidIssuer {
+        /// The issuer(s) expected.
+        expected: String,
+        /// The `iss` found (shortened), or `none`.
+        found: String,
+    },
+
+    /// The `token_use` claim is not the configured one.
+    #[error("token_use {found} is not accepted (expected {expected})")]
+    InvalidTokenUse {
+        /// The token use(s) expected.
+        expected: String,
+        /// The `token_use` found (shortened), or `none`.
+        found: String,
+    },
+
+    /// The client id (`aud` of an ID token, `client_id` of an access token)
+    /// is not in the allow-list, or is not a single string.
+    #[error("client {found} is not accepted (expected one of {expected})")]
+    InvalidClient {
+        /// The allow-list.
+        expected: String,
+        /// What was found (shortened).
+        found: String,
+    },
+
+    /// The `aud` of a generic OIDC token names none of the accepted audiences.
+    #[error("audience {found} is not accepted (expected one of {expected})")]
+    InvalidAudience {
+        /// The accepted audiences.
+        expected: String,
+        /// The `aud` found (shortened).
+        found: String,
+    },
+
+    /// The token lacks a required scope.
+    #[error("token lacks scope: requires {requirement}")]
+    InsufficientScope {
+        /// The requirement that failed, such as `any of a, b`.
+        requirement: String,
+        /// The scopes that were required.
+        required: Vec<String>,
+    },
+
+    /// The user is not in a required group.
+    #[error("user lacks group: requires {requirement}")]
+    MissingGroup {
+        /// The requirement that failed, such as `all of admin, ops`.
+        requirement: String,
+        /// The groups that were required.
+        required: Vec<String>,
+    },
+
+    /// The user-supplied check rejected the claims.
+    #[error("rejected by custom check: {0}")]
+    Custom(Arc<dyn std::error::Error + Send + Sync>),
+
+    /// The verifier configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The stable snake_case name of this error, e.g. `"expired"`.
+    ///
+    /// These names never change between releases; match on them, log them,
+    /// or send them to clients.
+    ///
+    /// ```
+    /// use cognito_auth::Error;
+    /// assert_eq!(Error::InvalidSignature.kind(), "invalid_signature");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::TokenTooLarge { .. } => "token_too_large",
+            Error::Malformed(_) => "malformed",
+            Error::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
+            Error::MissingKid => "missing_kid",
+            Error::UnknownKid { .. } => "unknown_kid",
+            Error::JwksUnavailable { .. } => "jwks_unavailable",
+            Error::InvalidKey { .. } => "invalid_key",
+            Error::InvalidSignature => "invalid_signature",
+            Error::MissingClaim(_) => "missing_claim",
+            Error::Expired { .. } => "expired",
+            Error::NotYetValid { .. } => "not_yet_valid",
+            Error::InvalidIssuer { .. } => "invalid_issuer",
+            Error::InvalidTokenUse { .. } => "invalid_token_use",
+            Error::InvalidClient { .. } => "invalid_client",
+            Error::InvalidAudience { .. } => "invalid_audience",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::MissingGroup { .. } => "missing_group",
+            Error::Custom(_) => "custom",
+            Error::Config(_) => "config",
+        }
+    }
+
+    /// Whether the token itself was judged invalid (as opposed to a
+    /// configuration problem or keys that could not be fetched).
+    ///
+    /// ```
+    /// use cognito_auth::Error;
+    /// assert!(Error::InvalidSignature.is_token_error());
+    /// assert!(!Error::Config("x".into()).is_token_error());
+    /// ```
+    pub fn is_token_error(&self) -> bool {
+        !matches!(self, Error::JwksUnavailable { .. } | Error::Config(_))
+    }
+
+    /// Wraps the error of a user-supplied check.
+    ///
+    /// ```
+    /// use cognito_auth::Error;
+    /// let err = Error::custom("tenant is suspended");
+    /// assert_eq!(err.kind(), "custom");
+    /// assert_eq!(err.to_string(), "rejected by custom check: tenant is suspended");
+    /// ```
+    pub fn custom(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Custom(Arc::from(err.into()))
+    }
+
+    pub(crate) fn malformed(what: impl fmt::Display) -> Self {
+        Error::Malformed(what.to_string())
+    }
+
+    pub(crate) fn config(what: impl fmt::Display) -> Self {
+        Error::Config(what.to_string())
+    }
+}
+
+/// Shortens token-controlled text before it goes into an error message, and
+/// escapes control characters so a message is always one printable line.
+pub(crate) fn echo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_ECHO_CHARS + 8) + 2);
+    out.push('"');
+    for (count, ch) in text.chars().enumerate() {
+        if count == MAX_ECHO_CHARS {
+            out.push_str("\"…");
+            return out;
+        }
+        out.extend(ch.escape_debug());
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_quotes_escapes_and_shortens() {
+        assert_eq!(echo("abc"), "\"abc\"");
+        assert_eq!(echo("a\nb"), "\"a\\nb\"");
+        let long = "x".repeat(500);
+        let shown = echo(&long);
+        assert!(shown.len() < 80, "{shown}");
+        assert!(shown.ends_with('…'));
+    }
+
+    #[test]
+    fn kinds_are_snake_case_and_distinct() {
+        let all = [
+            Error::TokenTooLarge { size: 1, max: 0 },
+            Error::malformed("x"),
+            Error::UnsupportedAlgorithm {
+                found: "none".into(),
+                accepted: "RS256".into(),
+            },
+            Error::MissingKid,
+            Error::UnknownKid { kid: "k".into() },
+            Error::JwksUnavailable {
+                source_name: "u".into(),
+                reason: "r".into(),
+            },
+            Error::InvalidKey {
+                kid: "k".into(),
+                reason: "r".into(),
+            },
+            Error::InvalidSignature,
+            Error::MissingClaim("exp"),
+            Error::Expired {
+                exp: 0,
+                now: 1,
+                leeway: 0,
+            },
+            Error::NotYetValid {
+                nbf: 2,
+                now: 1,
+                leeway: 0,
+            },
+            Error::InvalidIssuer {
+                expected: "a".into(),
+                found: "b".into(),
+            },
+            Error::InvalidTokenUse {
+                expected: "access".into(),
+                found: "id".into(),
+            },
+            Error::InvalidClient {
+                expected: "a".into(),
+                found: "b".into(),
+            },
+            Error::InvalidAudience {
+                expected: "a".into(),
+                found: "b".into(),
+            },
+            Error::InsufficientScope {
+                requirement: "any of a".into(),
+                required: vec!["a".into()],
+            },
+            Error::MissingGroup {
+                requirement: "any of a".into(),
+                required: vec!["a".into()],
+            },
+            Error::custom("x"),
+            Error::config("x"),
+        ];
+        let mut kinds: Vec<_> = all.iter().map(Error::kind).collect();
+        for kind in &kinds {
+            assert!(kind.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), all.len());
+    }
+}

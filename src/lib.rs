@@ -1,0 +1,44 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!(
+    "cognito-auth needs a crypto backend: enable the `aws-lc-rs` (default) or the `rust-crypto` feature"
+);
+
+mod checks;
+mod claims;
+mod crypto;
+mod error;
+mod issuer;
+mod jwk;
+mod jwks;
+mod jwt;
+mod oidc;
+mod pool;
+mod verified;
+mod verify;
+
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
+pub use claims::{AccessClaims, IdClaims, Match, NameSet, Requirement, TokenUse};
+pub use error::{Error, Result};
+pub use jsonwebtoken::Algorithm;
+pub use jwt::{UnverifiedToken, decode_unverified};
+pub use oidc::OidcIssuer;
+pub use pool::CognitoPool;
+pub use verified::VerifiedToken;
+pub use verify::{DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder};

@@ -1,0 +1,120 @@
+//! The mock pool's HTTP server: a real hyper server on 127.0.0.1 serving
+//! the JWKS and the OIDC discovery document, misbehaving on demand.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use http::{Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::{JwksBehavior, PoolState};
+
+/// Serves on `listener` until the handle is aborted.
+pub(super) fn start(state: Arc<PoolState>, listener: TcpListener) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| respond(state.clone(), request));
+                // A client that goes away mid-answer is not our problem.
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
+}
+
+async fn respond(
+    state: Arc<PoolState>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path();
+    let prefix = format!("/{}/.well-known/", state.pool_id);
+    let Some(document) = path.strip_prefix(&prefix) else {
+        return Ok(plain(StatusCode::NOT_FOUND, "not found"));
+    };
+    match document {
+        "jwks.json" => {
+            state.jwks_requests.fetch_add(1, Ordering::SeqCst);
+            Ok(jwks(&state).await)
+        }
+        "openid-configuration" => {
+            state.discovery_requests.fetch_add(1, Ordering::SeqCst);
+            let body = serde_json::json!({
+                "issuer": state.issuer,
+                "jwks_uri": state.jwks_uri,
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "token"],
+                "subject_types_supported": ["public"],
+            });
+            Ok(json(StatusCode::OK, body.to_string().into_bytes()))
+        }
+        _ => Ok(plain(StatusCode::NOT_FOUND, "not found")),
+    }
+}
+
+async fn jwks(state: &PoolState) -> Response<Full<Bytes>> {
+    match state.behavior() {
+        JwksBehavior::Serve => json(StatusCode::OK, state.jwks_json().into_bytes()),
+        JwksBehavior::Stall(delay) => {
+            tokio::time::sleep(delay).await;
+            json(StatusCode::OK, state.jwks_json().into_bytes())
+        }
+        JwksBehavior::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            plain(status, "the mock pool was told to fail")
+        }
+        JwksBehavior::Body {
+            status,
+            content_type,
+            body,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() = status;
+            if let Ok(value) = header::HeaderValue::from_str(&content_type) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+        }
+        JwksBehavior::Redirect(location) => {
+            let mut response = plain(StatusCode::FOUND, "moved");
+            if let Ok(value) = header::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+    }
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain"),
+    );
+    response
+}
