@@ -34,3 +34,5 @@ pub async fn kind_of(verifier: &Verifier, token: &str) -> &'static str {
         Err(err) => err.kind(),
     }
 }
+
+pub mod web;

@@ -1,0 +1,60 @@
+//! The axum example's routes (also served in-process by the tests).
+
+use axum::routing::get;
+use axum::{Json, Router};
+use cognito_auth::axum::{AccessToken, IdToken, Require};
+use cognito_auth::tower::{AuthLayer, RequireLayer};
+use cognito_auth::web::Authenticator;
+use cognito_auth::{Requirement, VerifiedToken};
+use serde_json::{Value, json};
+
+use super::{ADMIN_GROUP, ReportReaders};
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn me(AccessToken(claims): AccessToken) -> Json<Value> {
+    Json(json!({
+        "sub": claims.sub,
+        "username": claims.username,
+        "groups": claims.groups,
+        "scopes": claims.scopes,
+    }))
+}
+
+async fn admin(AccessToken(claims): AccessToken) -> Json<Value> {
+    Json(json!({ "sub": claims.sub, "admin": true }))
+}
+
+async fn reports(AccessToken(claims): AccessToken, _: Require<ReportReaders>) -> Json<Value> {
+    Json(json!({ "sub": claims.sub, "reports": ["q1", "q2"] }))
+}
+
+async fn profile(IdToken(claims): IdToken) -> Json<Value> {
+    Json(json!({ "sub": claims.sub, "email": claims.email }))
+}
+
+async fn whoami(token: Option<VerifiedToken>) -> Json<Value> {
+    Json(json!({ "sub": token.as_ref().and_then(VerifiedToken::sub) }))
+}
+
+/// The example's routes.
+pub fn app(authenticator: Authenticator) -> Router {
+    let required = Router::new()
+        .route("/me", get(me))
+        .route(
+            "/admin",
+            get(admin).route_layer(RequireLayer::groups(Requirement::any_of([ADMIN_GROUP]))),
+        )
+        .route("/reports", get(reports))
+        .route("/profile", get(profile))
+        .route_layer(AuthLayer::new(authenticator.clone()));
+    let optional = Router::new()
+        .route("/whoami", get(whoami))
+        .route_layer(AuthLayer::new(authenticator.optional()));
+    Router::new()
+        .route("/health", get(health))
+        .merge(required)
+        .merge(optional)
+}

@@ -1,0 +1,209 @@
+//! axum extractors (feature `axum`).
+//!
+//! Behind an [`AuthLayer`](crate::tower::AuthLayer):
+//!
+//! | extractor | gives | refuses |
+//! |---|---|---|
+//! | [`VerifiedToken`] | any verified token | anonymous → 401 |
+//! | [`AccessToken`] | [`AccessClaims`](crate::AccessClaims) | an ID token → 401 `invalid_token` |
+//! | [`IdToken`] | [`IdClaims`](crate::IdClaims) | an access token → 401 `invalid_token` |
+//! | [`Claims<T>`] | your own claims type | claims that do not fit → 401 |
+//! | [`Require<R>`] | the token, if it meets a [`StaticRequirement`] | → 403 |
+//!
+//! Each also works as `Option<…>`: `None` for an anonymous request (the
+//! layer in optional mode), while a token that is present but invalid has
+//! already been refused by the layer. Without the layer they answer `500`
+//! ("authentication layer missing").
+//!
+//! [`Verified<T>`] verifies on its own with an [`Authenticator`] taken from
+//! the router state (`FromRef`), for apps that do not want a layer.
+//!
+//! ```no_run
+//! use axum::{Json, Router, routing::get};
+//! use cognito_auth::axum::{AccessToken, IdToken};
+//! use cognito_auth::tower::AuthLayer;
+//! use cognito_auth::web::Authenticator;
+//! use cognito_auth::{CognitoPool, Verifier};
+//!
+//! async fn me(AccessToken(claims): AccessToken) -> String {
+//!     format!("hello {}", claims.sub)
+//! }
+//!
+//! async fn whoami(token: Option<AccessToken>) -> String {
+//!     token.map_or("anonymous".into(), |AccessToken(claims)| claims.sub)
+//! }
+//!
+//! async fn profile(IdToken(claims): IdToken) -> String {
+//!     claims.email.unwrap_or_default()
+//! }
+//!
+//! # fn app() -> Result<Router, cognito_auth::Error> {
+//! let verifier = Verifier::builder()
+//!     .cognito(CognitoPool::new("us-east-1_AbCdEf123").any_token_use().client_id("abc"))
+//!     .build()?;
+//! let auth = Authenticator::new(verifier);
+//! let app = Router::new()
+//!     .route("/me", get(me))
+//!     .route("/profile", get(profile))
+//!     .route_layer(AuthLayer::new(auth.clone()))
+//!     .merge(Router::new().route("/whoami", get(whoami)).route_layer(AuthLayer::new(auth.optional())));
+//! # Ok(app) }
+//! ```
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+pub use crate::verified::VerifiedToken;
+use crate::web::{AuthRejection, Authentication, Authenticator, StaticRequirement};
+
+pub use crate::web::{AccessToken, AuthError, Claims, FromVerified, IdToken, Require};
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        AuthError::into_response(self).into_http()
+    }
+}
+
+/// What the layer left: `Ok(None)` for anonymous.
+fn from_layer<T: FromVerified>(parts: &Parts) -> Result<Option<T>, AuthError> {
+    let Some(authentication) = parts.extensions.get::<Authentication>() else {
+        return Err(AuthError::layer_missing("this extractor"));
+    };
+    let Some(token) = authentication.token() else {
+        return Ok(None);
+    };
+    T::from_verified(token)
+        .map(Some)
+        .map_err(|rejection| AuthError::new(rejection, authentication.authenticator()))
+}
+
+fn required<T: FromVerified>(parts: &Parts) -> Result<T, AuthError> {
+    match from_layer(parts)? {
+        Some(value) => Ok(value),
+        None => {
+            let authentication = parts.extensions.get::<Authentication>();
+            Err(match authentication {
+                Some(authentication) => {
+                    AuthError::new(AuthRejection::MissingToken, authentication.authenticator())
+                }
+                None => AuthError::layer_missing("this extractor"),
+            })
+        }
+    }
+}
+
+macro_rules! from_layer_extractor {
+    ($($ty:ty => [$($generics:tt)*] $(where $bound:path)?),* $(,)?) => {$(
+        impl<S: Send + Sync, $($generics)*> FromRequestParts<S> for $ty
+        $(where $bound)?
+        {
+            type Rejection = AuthError;
+
+            async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AuthError> {
+                required(parts)
+            }
+        }
+
+        impl<S: Send + Sync, $($generics)*> OptionalFromRequestParts<S> for $ty
+        $(where $bound)?
+        {
+            type Rejection = AuthError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                _state: &S,
+            ) -> Result<Option<Self>, AuthError> {
+                from_layer(parts)
+            }
+        }
+    )*};
+}
+
+from_layer_extractor! {
+    VerifiedToken => [],
+    AccessToken => [],
+    IdToken => [],
+    Claims<T> => [T: DeserializeOwned + Send],
+    Require<R> => [R: StaticRequirement],
+}
+
+/// Verifies on its own, with the [`Authenticator`] of the router state;
+/// no layer needed. `T` is any extractor of this module
+/// ([`VerifiedToken`], [`AccessToken`], [`IdToken`], [`Claims`],
+/// [`Require`]).
+///
+/// ```no_run
+/// use axum::{Router, extract::FromRef, routing::get};
+/// use cognito_auth::axum::{AccessToken, Verified};
+/// use cognito_auth::web::Authenticator;
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     auth: Authenticator,
+/// }
+///
+/// impl FromRef<AppState> for Authenticator {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.auth.clone()
+///     }
+/// }
+///
+/// async fn me(Verified(AccessToken(claims)): Verified<AccessToken>) -> String {
+///     claims.sub
+/// }
+///
+/// # fn app(auth: Authenticator) -> Router {
+/// Router::new().route("/me", get(me)).with_state(AppState { auth })
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified<T>(pub T);
+
+async fn verify_from_state<T: FromVerified>(
+    parts: &Parts,
+    authenticator: Authenticator,
+) -> Result<Option<T>, AuthError> {
+    let authentication = authenticator
+        .authenticate(parts)
+        .await
+        .map_err(|rejection| AuthError::new(rejection, &authenticator))?;
+    match authentication.token() {
+        None => Ok(None),
+        Some(token) => T::from_verified(token)
+            .map(Some)
+            .map_err(|rejection| AuthError::new(rejection, &authenticator)),
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Verified<T>
+where
+    S: Send + Sync,
+    Authenticator: FromRef<S>,
+    T: FromVerified + Send,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
+        let authenticator = Authenticator::from_ref(state);
+        match verify_from_state(parts, authenticator.clone()).await? {
+            Some(value) => Ok(Verified(value)),
+            None => Err(AuthError::new(AuthRejection::MissingToken, &authenticator)),
+        }
+    }
+}
+
+impl<S, T> OptionalFromRequestParts<S> for Verified<T>
+where
+    S: Send + Sync,
+    Authenticator: FromRef<S>,
+    T: FromVerified + Send,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AuthError> {
+        let authenticator = Authenticator::from_ref(state).optional();
+        Ok(verify_from_state(parts, authenticator).await?.map(Verified))
+    }
+}

@@ -1,0 +1,107 @@
+//! The layers.
+
+use std::sync::Arc;
+
+use tower::Layer;
+
+use super::service::{AuthService, RequireService};
+use crate::claims::Requirement;
+use crate::web::{Authenticator, Guard, StaticRequirement};
+
+/// Verifies the request's token and puts an
+/// [`Authentication`](crate::web::Authentication) (and, when verified, the
+/// [`VerifiedToken`](crate::VerifiedToken)) into its extensions; refuses
+/// the request otherwise.
+///
+/// ```
+/// use cognito_auth::tower::AuthLayer;
+/// use cognito_auth::web::Authenticator;
+/// # use cognito_auth::{CognitoPool, TokenUse, Verifier};
+/// # let verifier = Verifier::builder()
+/// #     .cognito(CognitoPool::new("us-east-1_AbCdEf123").token_use(TokenUse::Access).any_client())
+/// #     .build()?;
+/// let service = tower::ServiceBuilder::new()
+///     .layer(AuthLayer::new(Authenticator::new(verifier)))
+///     .service_fn(|request: http::Request<String>| async move {
+///         let token = request.extensions().get::<cognito_auth::VerifiedToken>();
+///         Ok::<_, std::convert::Infallible>(http::Response::new(format!("{:?}", token.map(|t| t.sub()))))
+///     });
+/// # Ok::<(), cognito_auth::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct AuthLayer {
+    authenticator: Authenticator,
+}
+
+impl AuthLayer {
+    /// A layer deciding with `authenticator` (its mode, source and
+    /// rendering).
+    pub fn new(authenticator: Authenticator) -> Self {
+        AuthLayer { authenticator }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService::new(inner, self.authenticator.clone())
+    }
+}
+
+/// Requires groups or scopes of the token an [`AuthLayer`] verified:
+/// `403 insufficient_scope` when missing, `401` for an anonymous request,
+/// `500` when no `AuthLayer` ran first.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use cognito_auth::Requirement;
+/// use cognito_auth::tower::RequireLayer;
+///
+/// let admin_only: Router = Router::new().route(
+///     "/admin",
+///     get(|| async { "welcome" })
+///         .route_layer(RequireLayer::groups(Requirement::any_of(["admin"]))),
+/// );
+/// let readers: Router = Router::new().route(
+///     "/reports",
+///     get(|| async { "q1" })
+///         .route_layer(RequireLayer::scopes(Requirement::all_of(["api/reports.read"]))),
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequireLayer {
+    guard: Arc<Guard>,
+}
+
+impl RequireLayer {
+    /// Requires groups (`cognito:groups`).
+    pub fn groups(requirement: Requirement) -> Self {
+        Self::guard(Guard::groups(requirement))
+    }
+
+    /// Requires scopes (`scope`).
+    pub fn scopes(requirement: Requirement) -> Self {
+        Self::guard(Guard::scopes(requirement))
+    }
+
+    /// Requires a [`StaticRequirement`].
+    pub fn of<R: StaticRequirement>() -> Self {
+        Self::guard(Guard::of::<R>())
+    }
+
+    /// Requires what `guard` requires.
+    pub fn guard(guard: Guard) -> Self {
+        RequireLayer {
+            guard: Arc::new(guard),
+        }
+    }
+}
+
+impl<S> Layer<S> for RequireLayer {
+    type Service = RequireService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireService::new(inner, self.guard.clone())
+    }
+}

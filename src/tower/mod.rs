@@ -1,0 +1,35 @@
+//! tower middleware (feature `tower`): [`AuthLayer`] verifies the token and
+//! puts the outcome into request extensions; [`RequireLayer`] guards routes
+//! by group or scope. Both follow tower-http's `Layer` / `Service` /
+//! `ResponseFuture` shape and need only `tower` and `http`.
+//!
+//! Put them on `route_layer` in axum so unknown paths stay `404`.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use cognito_auth::tower::{AuthLayer, RequireLayer};
+//! use cognito_auth::web::Authenticator;
+//! use cognito_auth::{CognitoPool, Requirement, TokenUse, Verifier};
+//!
+//! # fn app() -> Result<Router, cognito_auth::Error> {
+//! let verifier = Verifier::builder()
+//!     .cognito(CognitoPool::new("us-east-1_AbCdEf123").token_use(TokenUse::Access).client_id("abc"))
+//!     .build()?;
+//! let app = Router::new()
+//!     .route(
+//!         "/admin",
+//!         get(|| async { "hello admin" })
+//!             .route_layer(RequireLayer::groups(Requirement::any_of(["admin"]))),
+//!     )
+//!     .route("/me", get(|| async { "hello" }))
+//!     .route_layer(AuthLayer::new(Authenticator::new(verifier)));
+//! # Ok(app) }
+//! ```
+
+mod future;
+mod layer;
+mod service;
+
+pub use future::{GuardFuture, ResponseFuture};
+pub use layer::{AuthLayer, RequireLayer};
+pub use service::{AuthService, RequireService};

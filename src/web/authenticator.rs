@@ -1,0 +1,217 @@
+//! The framework-neutral request authenticator: find the token, verify it,
+//! decide, and render refusals.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::rejection::{
+    AuthRejection, RejectionContext, RejectionResponse, RenderRejection, StandardRejection,
+};
+use super::token_source::{RequestHead, TokenLookup, TokenSource};
+use crate::verified::VerifiedToken;
+use crate::verify::Verifier;
+
+/// Whether a request without a token may pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// No token: `401`. The default.
+    #[default]
+    Required,
+    /// No token: the request passes as anonymous. A token that is present
+    /// but invalid is still refused; it is never downgraded to anonymous.
+    Optional,
+}
+
+/// Finds, verifies and judges the token of a request; shared by the tower
+/// layer, the axum extractors and the actix-web middleware and extractors.
+///
+/// Cheap to clone.
+///
+/// ```
+/// use std::time::Duration;
+/// use cognito_auth::web::{Authenticator, TokenSource};
+/// # use cognito_auth::{CognitoPool, TokenUse, Verifier};
+/// # let verifier = Verifier::builder()
+/// #     .cognito(CognitoPool::new("us-east-1_AbCdEf123").token_use(TokenUse::Access).any_client())
+/// #     .build()?;
+///
+/// let auth = Authenticator::new(verifier)
+///     .token_source(TokenSource::bearer_or_cookie("access_token"))
+///     .realm("orders-api")
+///     .retry_after(Duration::from_secs(10));
+/// let optional = auth.clone().optional();
+/// # Ok::<(), cognito_auth::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Authenticator {
+    verifier: Verifier,
+    source: TokenSource,
+    mode: Mode,
+    context: Arc<RejectionContext>,
+    renderer: Arc<dyn RenderRejection>,
+}
+
+/// The outcome of authentication, put into request extensions by the
+/// layer and middleware.
+#[derive(Clone)]
+pub struct Authentication {
+    token: Option<VerifiedToken>,
+    authenticator: Authenticator,
+}
+
+impl Authenticator {
+    /// Bearer header, required mode, realm `api`, `Retry-After: 5`, the
+    /// standard JSON rejections.
+    pub fn new(verifier: Verifier) -> Self {
+        Authenticator {
+            verifier,
+            source: TokenSource::bearer(),
+            mode: Mode::Required,
+            context: Arc::new(RejectionContext::default()),
+            renderer: Arc::new(StandardRejection),
+        }
+    }
+
+    /// Where to find the token (default: the bearer header).
+    pub fn token_source(mut self, source: TokenSource) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// Required or optional authentication.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Shorthand for `mode(Mode::Optional)`.
+    pub fn optional(self) -> Self {
+        self.mode(Mode::Optional)
+    }
+
+    /// The `realm` of `WWW-Authenticate` challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.context).realm = realm.into();
+        self
+    }
+
+    /// The `Retry-After` of 503 answers (default 5 s).
+    pub fn retry_after(mut self, delay: Duration) -> Self {
+        Arc::make_mut(&mut self.context).retry_after_seconds = delay.as_secs().max(1);
+        self
+    }
+
+    /// Renders refusals your way (a [`RenderRejection`] or a closure).
+    pub fn render_with(mut self, renderer: impl RenderRejection) -> Self {
+        self.renderer = Arc::new(renderer);
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The mode.
+    pub fn current_mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Finds the token and returns a future that verifies it; the future
+    /// does not borrow the request.
+    pub fn authenticate(
+        &self,
+        request: &dyn RequestHead,
+    ) -> impl Future<Output = Result<Authentication, AuthRejection>> + Send + 'static {
+        let lookup = self.source.lookup(request);
+        let authenticator = self.clone();
+        async move { authenticator.judge(lookup).await }
+    }
+
+    /// Like [`authenticate`](Self::authenticate), with refusals already
+    /// rendered.
+    pub(crate) fn authenticate_or_render(
+        &self,
+        request: &dyn RequestHead,
+    ) -> impl Future<Output = Result<Authentication, RejectionResponse>> + Send + 'static {
+        let lookup = self.source.lookup(request);
+        let authenticator = self.clone();
+        async move {
+            authenticator
+                .judge(lookup)
+                .await
+                .map_err(|rejection| authenticator.render(&rejection))
+        }
+    }
+
+    /// Verifies what a token source found, under this authenticator's mode.
+    pub async fn judge(&self, lookup: TokenLookup) -> Result<Authentication, AuthRejection> {
+        match lookup {
+            TokenLookup::Found(token) => match self.verifier.verify(&token).await {
+                Ok(verified) => Ok(self.authentication(Some(verified))),
+                Err(err) => Err(AuthRejection::from_error(err)),
+            },
+            TokenLookup::Malformed(why) => Err(AuthRejection::InvalidRequest(why)),
+            TokenLookup::Missing => match self.mode {
+                Mode::Required => Err(AuthRejection::MissingToken),
+                Mode::Optional => Ok(self.authentication(None)),
+            },
+        }
+    }
+
+    /// The HTTP answer for a refusal.
+    pub fn render(&self, rejection: &AuthRejection) -> RejectionResponse {
+        self.renderer.render(rejection, &self.context)
+    }
+
+    fn authentication(&self, token: Option<VerifiedToken>) -> Authentication {
+        Authentication {
+            token,
+            authenticator: self.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("verifier", &self.verifier)
+            .field("source", &self.source)
+            .field("mode", &self.mode)
+            .field("realm", &self.context.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authentication {
+    /// The verified token; `None` for an anonymous request (optional mode).
+    pub fn token(&self) -> Option<&VerifiedToken> {
+        self.token.as_ref()
+    }
+
+    /// Whether the request carried no token (optional mode).
+    pub fn is_anonymous(&self) -> bool {
+        self.token.is_none()
+    }
+
+    /// The authenticator that decided, for rendering later refusals the
+    /// same way.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    /// The verified token, or the refusal for an anonymous request.
+    pub fn require(&self) -> Result<&VerifiedToken, AuthRejection> {
+        self.token.as_ref().ok_or(AuthRejection::MissingToken)
+    }
+}
+
+impl fmt::Debug for Authentication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authentication")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}

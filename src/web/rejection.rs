@@ -1,0 +1,438 @@
+//! Why a request was refused, and how that becomes an HTTP answer
+//! (RFC 6750 §3), the same in every framework.
+
+use std::fmt;
+
+use serde_json::json;
+
+use crate::error::Error;
+
+/// Why a request was refused.
+///
+/// | variant | status | `WWW-Authenticate` |
+/// |---|---|---|
+/// | [`MissingToken`](Self::MissingToken) | 401 | `Bearer realm="…"` |
+/// | [`InvalidRequest`](Self::InvalidRequest) | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` |
+/// | [`InvalidToken`](Self::InvalidToken) | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` |
+/// | [`InsufficientScope`](Self::InsufficientScope) | 403 | `Bearer realm="…", error="insufficient_scope", scope="…"` |
+/// | [`Unavailable`](Self::Unavailable) | 503 | none; `Retry-After` |
+/// | [`Misconfigured`](Self::Misconfigured) | 500 | none |
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AuthRejection {
+    /// No token (or another scheme, such as `Basic`).
+    MissingToken,
+    /// A token was attempted but is not well-formed as a request parameter
+    /// (an empty or spaced `Bearer` value).
+    InvalidRequest(String),
+    /// The token is invalid, expired, or for another pool, client or use.
+    InvalidToken(Error),
+    /// The token is valid but lacks a required scope or group.
+    InsufficientScope(Error),
+    /// The keys cannot be had (the IdP is down and nothing is cached).
+    Unavailable(Error),
+    /// The server is set up wrongly (an extractor without its layer, no
+    /// verifier in the app data).
+    Misconfigured(String),
+}
+
+impl AuthRejection {
+    /// The rejection for a verification error.
+    pub fn from_error(err: Error) -> Self {
+        match err {
+            Error::InsufficientScope { .. } | Error::MissingGroup { .. } => {
+                AuthRejection::InsufficientScope(err)
+            }
+            Error::JwksUnavailable { .. } => AuthRejection::Unavailable(err),
+            Error::Config(message) => AuthRejection::Misconfigured(message),
+            other => AuthRejection::InvalidToken(other),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthRejection::MissingToken | AuthRejection::InvalidToken(_) => 401,
+            AuthRejection::InvalidRequest(_) => 400,
+            AuthRejection::InsufficientScope(_) => 403,
+            AuthRejection::Unavailable(_) => 503,
+            AuthRejection::Misconfigured(_) => 500,
+        }
+    }
+
+    /// The `error` code of the JSON body (RFC 6750 / RFC 6749 names).
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            AuthRejection::MissingToken => "missing_token",
+            AuthRejection::InvalidRequest(_) => "invalid_request",
+            AuthRejection::InvalidToken(_) => "invalid_token",
+            AuthRejection::InsufficientScope(_) => "insufficient_scope",
+            AuthRejection::Unavailable(_) => "temporarily_unavailable",
+            AuthRejection::Misconfigured(_) => "server_error",
+        }
+    }
+
+    /// A human-readable description; never contains the token.
+    pub fn description(&self) -> String {
+        match self {
+            AuthRejection::MissingToken => "a bearer token is required".to_owned(),
+            AuthRejection::InvalidRequest(why) | AuthRejection::Misconfigured(why) => why.clone(),
+            AuthRejection::InvalidToken(err)
+            | AuthRejection::InsufficientScope(err)
+            | AuthRejection::Unavailable(err) => err.to_string(),
+        }
+    }
+
+    /// The verification error behind the rejection, if any.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            AuthRejection::InvalidToken(err)
+            | AuthRejection::InsufficientScope(err)
+            | AuthRejection::Unavailable(err) => Some(err),
+            _ => None,
+        }
+    }
+
+    /// The scopes whose absence caused a 403, for the `scope` attribute.
+    pub fn required_scopes(&self) -> Option<&[String]> {
+        match self {
+            AuthRejection::InsufficientScope(Error::InsufficientScope { required, .. }) => {
+                Some(required)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.error_code(),
+            self.status(),
+            self.description()
+        )
+    }
+}
+
+impl std::error::Error for AuthRejection {}
+
+/// A `WWW-Authenticate: Bearer` challenge (RFC 6750 §3), built from typed
+/// values; attribute values are reduced to the characters RFC 6750 allows.
+///
+/// ```
+/// use cognito_auth::web::BearerChallenge;
+/// let challenge = BearerChallenge::new("api")
+///     .error("insufficient_scope")
+///     .scope(["api/reports.read", "api/reports.write"]);
+/// assert_eq!(
+///     challenge.to_string(),
+///     r#"Bearer realm="api", error="insufficient_scope", scope="api/reports.read api/reports.write""#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerChallenge {
+    realm: String,
+    error: Option<String>,
+    description: Option<String>,
+    scope: Option<String>,
+}
+
+impl BearerChallenge {
+    /// A challenge with only a realm.
+    pub fn new(realm: impl Into<String>) -> Self {
+        BearerChallenge {
+            realm: realm.into(),
+            error: None,
+            description: None,
+            scope: None,
+        }
+    }
+
+    /// The `error` attribute.
+    pub fn error(mut self, error: impl Into<String>) -> Self {
+        self.error = Some(error.into());
+        self
+    }
+
+    /// The `error_description` attribute.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The `scope` attribute: scopes joined by spaces.
+    pub fn scope<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined: Vec<String> = scopes.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        self.scope = Some(joined.join(" "));
+        self
+    }
+}
+
+impl fmt::Display for BearerChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bearer realm=\"{}\"", attribute_value(&self.realm))?;
+        for (name, value) in [
+            ("error", &self.error),
+            ("error_description", &self.description),
+            ("scope", &self.scope),
+        ] {
+            if let Some(value) = value {
+                write!(f, ", {name}=\"{}\"", attribute_value(value))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// RFC 6750 §3: attribute values use `%x20-21 / %x23-5B / %x5D-7E` only;
+/// quotes become apostrophes, backslashes slashes, the rest is dropped.
+fn attribute_value(value: &str) -> String {
+    value
+        .chars()
+        .filter_map(|c| match c {
+            '"' => Some('\''),
+            '\\' => Some('/'),
+            ' '..='~' => Some(c),
+            _ => None,
+        })
+        .take(400)
+        .collect()
+}
+
+/// What the renderer knows besides the rejection.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RejectionContext {
+    /// The `realm` of the challenge.
+    pub realm: String,
+    /// Seconds for `Retry-After` on a 503.
+    pub retry_after_seconds: u64,
+}
+
+impl Default for RejectionContext {
+    /// Realm `api`, `Retry-After: 5`.
+    fn default() -> Self {
+        RejectionContext {
+            realm: "api".to_owned(),
+            retry_after_seconds: 5,
+        }
+    }
+}
+
+/// An HTTP answer, independent of the framework that sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RejectionResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers to set, `Content-Type` among them.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl RejectionResponse {
+    /// The crate's standard answer: the status, challenge and headers of
+    /// the table on [`AuthRejection`], and a JSON body
+    /// `{"error": "…", "error_description": "…"}`.
+    pub fn standard(rejection: &AuthRejection, context: &RejectionContext) -> Self {
+        let body = json!({
+            "error": rejection.error_code(),
+            "error_description": rejection.description(),
+        })
+        .to_string();
+        let mut response = RejectionResponse::new(rejection.status(), body)
+            .header("content-type", "application/json");
+        let realm = context.realm.as_str();
+        let challenge = match rejection {
+            AuthRejection::MissingToken => Some(BearerChallenge::new(realm)),
+            AuthRejection::InvalidRequest(_) | AuthRejection::InvalidToken(_) => Some(
+                BearerChallenge::new(realm)
+                    .error(rejection.error_code())
+                    .description(rejection.description()),
+            ),
+            AuthRejection::InsufficientScope(_) => {
+                let challenge = BearerChallenge::new(realm).error("insufficient_scope");
+                Some(match rejection.required_scopes() {
+                    Some(scopes) => challenge.scope(scopes),
+                    // A group requirement has no scope a client could ask for.
+                    None => challenge.description(rejection.description()),
+                })
+            }
+            AuthRejection::Unavailable(_) => {
+                response = response.header("retry-after", context.retry_after_seconds.to_string());
+                None
+            }
+            AuthRejection::Misconfigured(_) => None,
+        };
+        if let Some(challenge) = challenge {
+            response = response.header("www-authenticate", challenge.to_string());
+        }
+        response
+    }
+
+    /// An answer with a status and a body and no headers.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        RejectionResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The value of a header set on the answer.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// As an `http` 1 response with a body built from the text.
+    pub fn into_http<B: From<String>>(self) -> http::Response<B> {
+        let mut response = http::Response::new(B::from(self.body));
+        *response.status_mut() = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in self.headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                response.headers_mut().append(name, value);
+            }
+        }
+        response
+    }
+}
+
+/// Renders a rejection as an HTTP answer. Implement it (or pass a closure)
+/// to change bodies or headers; [`RejectionResponse::standard`] is the
+/// default and a good starting point.
+///
+/// ```
+/// use cognito_auth::web::{AuthRejection, RejectionContext, RejectionResponse};
+///
+/// let plain_text = |rejection: &AuthRejection, context: &RejectionContext| {
+///     let standard = RejectionResponse::standard(rejection, context);
+///     let mut custom = RejectionResponse::new(standard.status, rejection.description())
+///         .header("content-type", "text/plain");
+///     for (name, value) in standard.headers.iter().filter(|(name, _)| name != "content-type") {
+///         custom = custom.header(name.clone(), value.clone());
+///     }
+///     custom
+/// };
+/// # let _ = cognito_auth::web::Authenticator::new; // used with .render_with(plain_text)
+/// # let _: &dyn cognito_auth::web::RenderRejection = &plain_text;
+/// ```
+pub trait RenderRejection: Send + Sync + 'static {
+    /// Builds the answer.
+    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> RejectionResponse;
+}
+
+impl<F> RenderRejection for F
+where
+    F: Fn(&AuthRejection, &RejectionContext) -> RejectionResponse + Send + Sync + 'static,
+{
+    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> RejectionResponse {
+        self(rejection, context)
+    }
+}
+
+/// The default renderer: [`RejectionResponse::standard`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StandardRejection;
+
+impl RenderRejection for StandardRejection {
+    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> RejectionResponse {
+        RejectionResponse::standard(rejection, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(rejection: AuthRejection) -> RejectionResponse {
+        RejectionResponse::standard(
+            &rejection,
+            &RejectionContext {
+                realm: "api".into(),
+                retry_after_seconds: 7,
+            },
+        )
+    }
+
+    #[test]
+    fn the_table() {
+        let missing = render(AuthRejection::MissingToken);
+        assert_eq!(missing.status, 401);
+        assert_eq!(
+            missing.header_value("www-authenticate"),
+            Some(r#"Bearer realm="api""#)
+        );
+
+        let bad = render(AuthRejection::InvalidRequest("empty".into()));
+        assert_eq!(bad.status, 400);
+        assert_eq!(
+            bad.header_value("www-authenticate"),
+            Some(r#"Bearer realm="api", error="invalid_request", error_description="empty""#)
+        );
+
+        let invalid = render(AuthRejection::from_error(Error::UnknownKid {
+            kid: "\"k\"".into(),
+        }));
+        assert_eq!(invalid.status, 401);
+        assert_eq!(
+            invalid.header_value("www-authenticate"),
+            Some(
+                r#"Bearer realm="api", error="invalid_token", error_description="no key with kid 'k' in the JWKS""#
+            )
+        );
+        let body: serde_json::Value = serde_json::from_str(&invalid.body).unwrap();
+        assert_eq!(body["error"], "invalid_token");
+        assert_eq!(
+            body["error_description"],
+            "no key with kid \"k\" in the JWKS"
+        );
+
+        let scope = render(AuthRejection::from_error(Error::InsufficientScope {
+            requirement: "all of a, b".into(),
+            required: vec!["a".into(), "b".into()],
+        }));
+        assert_eq!(scope.status, 403);
+        assert_eq!(
+            scope.header_value("www-authenticate"),
+            Some(r#"Bearer realm="api", error="insufficient_scope", scope="a b""#)
+        );
+
+        let down = render(AuthRejection::from_error(Error::JwksUnavailable {
+            source_name: "u".into(),
+            reason: "r".into(),
+        }));
+        assert_eq!(down.status, 503);
+        assert_eq!(down.header_value("www-authenticate"), None);
+        assert_eq!(down.header_value("retry-after"), Some("7"));
+    }
+
+    #[test]
+    fn attribute_values_are_safe() {
+        let challenge = BearerChallenge::new("a\"b\\c\u{7f}\né").description("x\"y");
+        assert_eq!(
+            challenge.to_string(),
+            r#"Bearer realm="a'b/c", error_description="x'y""#
+        );
+        assert!(http::HeaderValue::from_str(&challenge.to_string()).is_ok());
+    }
+}
