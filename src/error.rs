@@ -166,7 +166,84 @@ pub enum Error {
     /// The verifier configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// Cognito (or the OAuth2 token endpoint) answered with an error.
+    #[error("{0}")]
+    Service(Box<ServiceError>),
+
+    /// A request to Cognito could not be completed: connection refused,
+    /// timeout, a body that could not be read.
+    #[error("request failed: {0}")]
+    Transport(String),
 }
+
+/// An error answer from Cognito's API or the OAuth2 token endpoint.
+///
+/// ```
+/// use cognito_auth::{Error, ServiceError};
+/// let err = Error::Service(Box::new(ServiceError::new("NotAuthorizedException", "Incorrect username or password.", 400)));
+/// assert_eq!(err.kind(), "service");
+/// assert_eq!(err.service_error().unwrap().name(), "NotAuthorizedException");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    name: String,
+    message: String,
+    status: u16,
+    request_id: Option<String>,
+}
+
+impl ServiceError {
+    /// An error with a name (`NotAuthorizedException`, `invalid_grant`, …),
+    /// a message and the HTTP status.
+    pub fn new(name: impl Into<String>, message: impl Into<String>, status: u16) -> Self {
+        ServiceError {
+            name: name.into(),
+            message: message.into(),
+            status,
+            request_id: None,
+        }
+    }
+
+    /// With the request id AWS returned.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// The error name: the Cognito exception (`__type` without any
+    /// `prefix#`) or the OAuth2 `error` code.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The AWS request id, when the answer had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} (HTTP {}", self.name, self.message, self.status)?;
+        if let Some(id) = &self.request_id {
+            write!(f, ", request id {id}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl std::error::Error for ServiceError {}
 
 impl Error {
     /// The stable snake_case name of this error, e.g. `"expired"`.
@@ -199,6 +276,16 @@ impl Error {
             Error::MissingGroup { .. } => "missing_group",
             Error::Custom(_) => "custom",
             Error::Config(_) => "config",
+            Error::Service(_) => "service",
+            Error::Transport(_) => "transport",
+        }
+    }
+
+    /// The service error, when Cognito answered with one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(err) => Some(err),
+            _ => None,
         }
     }
 
@@ -211,7 +298,13 @@ impl Error {
     /// assert!(!Error::Config("x".into()).is_token_error());
     /// ```
     pub fn is_token_error(&self) -> bool {
-        !matches!(self, Error::JwksUnavailable { .. } | Error::Config(_))
+        !matches!(
+            self,
+            Error::JwksUnavailable { .. }
+                | Error::Config(_)
+                | Error::Service(_)
+                | Error::Transport(_)
+        )
     }
 
     /// Wraps the error of a user-supplied check.
@@ -233,6 +326,22 @@ impl Error {
     pub(crate) fn config(what: impl fmt::Display) -> Self {
         Error::Config(what.to_string())
     }
+}
+
+/// An error and its sources on one line, without repeating a source whose
+/// text its parent already includes.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Shortens token-controlled text before it goes into an error message, and
@@ -322,6 +431,8 @@ mod tests {
             },
             Error::custom("x"),
             Error::config("x"),
+            Error::Service(Box::new(ServiceError::new("X", "y", 400))),
+            Error::Transport("x".into()),
         ];
         let mut kinds: Vec<_> = all.iter().map(Error::kind).collect();
         for kind in &kinds {

@@ -47,8 +47,12 @@ pub mod actix;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
+
 pub use claims::{AccessClaims, IdClaims, Match, NameSet, Requirement, TokenUse};
-pub use error::{Error, Result};
+pub use error::{Error, Result, ServiceError};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{UnverifiedToken, decode_unverified};
 pub use oidc::OidcIssuer;

@@ -78,6 +78,28 @@ impl PublicKey {
     }
 }
 
+#[cfg(feature = "client")]
+pub(super) fn sha256(message: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+#[cfg(feature = "client")]
+pub(super) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&key, message);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+#[cfg(feature = "client")]
+pub(super) fn fill_random(bytes: &mut [u8]) -> Result<(), String> {
+    aws_lc_rs::rand::fill(bytes).map_err(|_| "the system random source failed".to_owned())
+}
+
 #[cfg(feature = "testing")]
 pub(super) use signing::PrivateKey;
 

@@ -138,6 +138,26 @@ fn modulus_bits(n: &[u8]) -> usize {
     }
 }
 
+/// SHA-256 of `message`.
+#[cfg(feature = "client")]
+pub(crate) fn sha256(message: &[u8]) -> [u8; 32] {
+    backend::sha256(message)
+}
+
+/// HMAC-SHA-256 of `message` under `key`.
+#[cfg(feature = "client")]
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    backend::hmac_sha256(key, message)
+}
+
+/// Bytes from the operating system's secure random source.
+#[cfg(feature = "client")]
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    backend::fill_random(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// jsonwebtoken panics at run time when both of its backends are compiled
 /// in and no provider was installed. When our two features are both on we
 /// pick aws-lc-rs for jsonwebtoken too, so nothing reachable can panic.
@@ -190,6 +210,24 @@ impl SigningKeyPair {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "client")]
+    #[test]
+    fn digests_match_known_vectors() {
+        // FIPS 180-2 "abc" and RFC 4231 test case 2.
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(
+            hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let a: [u8; 32] = random_bytes().unwrap();
+        let b: [u8; 32] = random_bytes().unwrap();
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn modulus_bits_ignores_leading_zeros() {

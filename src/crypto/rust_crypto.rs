@@ -93,6 +93,32 @@ impl PublicKey {
     }
 }
 
+#[cfg(feature = "client")]
+pub(super) fn sha256(message: &[u8]) -> [u8; 32] {
+    Sha256::digest(message).into()
+}
+
+#[cfg(feature = "client")]
+pub(super) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    // HMAC accepts keys of any length; the error cannot happen.
+    match hmac::Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0u8; 32],
+    }
+}
+
+#[cfg(feature = "client")]
+pub(super) fn fill_random(bytes: &mut [u8]) -> Result<(), String> {
+    use rand::RngCore;
+    rand::rngs::OsRng
+        .try_fill_bytes(bytes)
+        .map_err(|err| format!("the system random source failed: {err}"))
+}
+
 #[cfg(feature = "testing")]
 pub(super) use signing::PrivateKey;
 

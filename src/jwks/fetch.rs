@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::error::error_chain;
+
 /// Default total time for one fetch, connection to last byte.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default cap on a JWKS or discovery body.
@@ -161,21 +163,6 @@ impl Failure {
             Failure::Other(message) => message,
         }
     }
-}
-
-/// The error and its sources on one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// HTTPS always; plain HTTP only to loopback hosts unless allowed.

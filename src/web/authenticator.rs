@@ -132,6 +132,7 @@ impl Authenticator {
 
     /// Like [`authenticate`](Self::authenticate), with refusals already
     /// rendered.
+    #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
     pub(crate) fn authenticate_or_render(
         &self,
         request: &dyn RequestHead,

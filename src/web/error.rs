@@ -27,6 +27,7 @@ impl AuthError {
     }
 
     /// `500`: `who` found no authentication middleware in front of it.
+    #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
     pub(crate) fn layer_missing(who: &str) -> Self {
         let rejection = AuthRejection::Misconfigured(format!(
             "{who} needs the authentication middleware in front of it; the authentication layer is missing"

@@ -98,6 +98,7 @@ impl Guard {
 
     /// The answer refusing a request, if any: `who` is the middleware
     /// named in the `500` when no authentication ran first.
+    #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
     pub(crate) fn refusal(
         &self,
         authentication: Option<&Authentication>,

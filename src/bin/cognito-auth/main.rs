@@ -1,7 +1,11 @@
-//! `cognito-auth`: verify and decode Cognito tokens from the command line.
+//! `cognito-auth`: verify and decode Cognito tokens, sign in, refresh,
+//! revoke and fetch machine tokens from the command line.
 //!
-//! Exit status: 0 valid, 1 invalid token, 2 usage, configuration or I/O
-//! error (message on stderr). Output is one JSON object on stdout.
+//! Output is one JSON object on stdout. Exit status: 0 success (a valid
+//! token), 1 an invalid token or an error answer from Cognito, 2 usage,
+//! configuration or I/O errors (message on stderr).
+
+mod session;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -32,6 +36,14 @@ enum Command {
         /// The token.
         token: String,
     },
+    /// Sign in with a password (USER_PASSWORD_AUTH, or USER_SRP_AUTH with --srp).
+    Login(session::LoginArgs),
+    /// Get new tokens with a refresh token (REFRESH_TOKEN_AUTH).
+    Refresh(session::RefreshArgs),
+    /// Revoke a refresh token (RevokeToken).
+    Revoke(session::RevokeArgs),
+    /// Get a machine-to-machine token from the OAuth2 token endpoint.
+    Token(session::TokenArgs),
 }
 
 #[derive(clap::Args)]
@@ -90,6 +102,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Verify(args) => verify(args),
         Command::Decode { token } => decode(&token),
+        Command::Login(args) => session::run(session::login(args)),
+        Command::Refresh(args) => session::run(session::refresh(args)),
+        Command::Revoke(args) => session::run(session::revoke(args)),
+        Command::Token(args) => session::run(session::token(args)),
     }
 }
 
@@ -102,12 +118,9 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(verifier) => verifier,
         Err(err) => return fail(&err.to_string()),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(err) => return fail(&format!("cannot start the runtime: {err}")),
+        Err(code) => return code,
     };
     match runtime.block_on(verifier.verify(&token)) {
         Ok(verified) => {
@@ -209,6 +222,13 @@ fn read_token(argument: Option<&str>) -> Result<String, String> {
         return Err("no token given".to_owned());
     }
     Ok(token.to_owned())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| fail(&format!("cannot start the runtime: {err}")))
 }
 
 fn print_json(value: &Value) {

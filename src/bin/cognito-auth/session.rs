@@ -1,0 +1,213 @@
+//! `login`, `refresh`, `revoke` and `token`: thin shells over the client.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{ArgGroup, Args};
+use cognito_auth::Error;
+use cognito_auth::client::{AuthOutcome, CognitoClient, Secret, TokenEndpoint, Tokens};
+use serde_json::{Value, json};
+
+use super::{fail, print_json, runtime};
+
+/// Where the Cognito API is.
+#[derive(Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["region", "endpoint"])))]
+pub(crate) struct Target {
+    /// The AWS region (endpoint cognito-idp.{region}.amazonaws.com).
+    #[arg(long)]
+    region: Option<String>,
+    /// An explicit endpoint URL (an emulator, a VPC endpoint).
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("password_source").required(true).args(["password", "password_stdin"])))]
+pub(crate) struct LoginArgs {
+    /// The app client id.
+    #[arg(long)]
+    client_id: String,
+    /// The user name.
+    #[arg(long)]
+    username: String,
+    /// The password (prefer --password-stdin: arguments are visible to other users).
+    #[arg(long)]
+    password: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    password_stdin: bool,
+    /// The app client secret (SECRET_HASH is computed from it).
+    #[arg(long)]
+    client_secret: Option<String>,
+    /// Use USER_SRP_AUTH: the password never leaves this machine.
+    #[arg(long, requires = "user_pool_id")]
+    srp: bool,
+    /// The user pool id (needed by --srp).
+    #[arg(long)]
+    user_pool_id: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Args)]
+pub(crate) struct RefreshArgs {
+    /// The app client id.
+    #[arg(long)]
+    client_id: String,
+    /// The refresh token.
+    #[arg(long)]
+    refresh_token: String,
+    /// The app client secret (needs --username for SECRET_HASH).
+    #[arg(long, requires = "username")]
+    client_secret: Option<String>,
+    /// The user name (or sub) the secret hash is computed for.
+    #[arg(long)]
+    username: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Args)]
+pub(crate) struct RevokeArgs {
+    /// The app client id.
+    #[arg(long)]
+    client_id: String,
+    /// The refresh token to revoke.
+    #[arg(long)]
+    refresh_token: String,
+    /// The app client secret.
+    #[arg(long)]
+    client_secret: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Args)]
+pub(crate) struct TokenArgs {
+    /// The token endpoint, https://{domain}/oauth2/token.
+    #[arg(long)]
+    token_endpoint: String,
+    /// The app client id.
+    #[arg(long)]
+    client_id: String,
+    /// The app client secret.
+    #[arg(long)]
+    client_secret: String,
+    /// A scope to ask for (repeatable).
+    #[arg(long = "scope")]
+    scope: Vec<String>,
+}
+
+/// Runs a command's future and turns its result into output and a status.
+pub(crate) fn run(command: impl Future<Output = Result<Value, Error>>) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(command) {
+        Ok(output) => {
+            print_json(&output);
+            ExitCode::SUCCESS
+        }
+        Err(Error::Service(error)) => {
+            print_json(&json!({
+                "error": {"kind": error.name(), "message": error.message()},
+            }));
+            ExitCode::from(1)
+        }
+        Err(other) => fail(&other.to_string()),
+    }
+}
+
+fn client(target: &Target) -> Result<CognitoClient, Error> {
+    let builder = CognitoClient::builder();
+    match (&target.region, &target.endpoint) {
+        (_, Some(endpoint)) => builder.endpoint(endpoint),
+        (Some(region), None) => builder.region(region),
+        (None, None) => return Err(Error::Config("give --region or --endpoint".into())),
+    }
+    .build()
+}
+
+pub(crate) async fn login(args: LoginArgs) -> Result<Value, Error> {
+    let password = match (&args.password, args.password_stdin) {
+        (Some(password), _) => Secret::new(password.as_str()),
+        (None, _) => read_password()?,
+    };
+    let mut app = client(&args.target)?.app_client(&args.client_id);
+    if let Some(secret) = &args.client_secret {
+        app = app.with_secret(secret.as_str());
+    }
+    let outcome = match (&args.user_pool_id, args.srp) {
+        (Some(pool), true) => app.sign_in_srp(pool, &args.username, &password).await?,
+        _ => app.sign_in(&args.username, &password).await?,
+    };
+    Ok(outcome_json(outcome))
+}
+
+pub(crate) async fn refresh(args: RefreshArgs) -> Result<Value, Error> {
+    let mut app = client(&args.target)?.app_client(&args.client_id);
+    if let Some(secret) = &args.client_secret {
+        app = app.with_secret(secret.as_str());
+    }
+    let outcome = app
+        .refresh(
+            &Secret::new(args.refresh_token.as_str()),
+            args.username.as_deref(),
+        )
+        .await?;
+    Ok(outcome_json(outcome))
+}
+
+pub(crate) async fn revoke(args: RevokeArgs) -> Result<Value, Error> {
+    let mut app = client(&args.target)?.app_client(&args.client_id);
+    if let Some(secret) = &args.client_secret {
+        app = app.with_secret(secret.as_str());
+    }
+    app.revoke(&Secret::new(args.refresh_token.as_str()))
+        .await?;
+    Ok(json!({ "revoked": true }))
+}
+
+pub(crate) async fn token(args: TokenArgs) -> Result<Value, Error> {
+    let endpoint = TokenEndpoint::new(&args.token_endpoint, &args.client_id)?
+        .client_secret(args.client_secret.as_str());
+    let scopes: Vec<&str> = args.scope.iter().map(String::as_str).collect();
+    Ok(tokens_json(&endpoint.client_credentials(&scopes).await?))
+}
+
+fn read_password() -> Result<Secret, Error> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|err| Error::Config(format!("cannot read the password from stdin: {err}")))?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(Error::Config("no password on stdin".into()));
+    }
+    Ok(Secret::new(password))
+}
+
+fn outcome_json(outcome: AuthOutcome) -> Value {
+    match outcome {
+        AuthOutcome::Tokens(tokens) => tokens_json(&tokens),
+        AuthOutcome::Challenge(challenge) => json!({
+            "challenge": challenge.name.as_str(),
+            "session": challenge.session.as_ref().map(Secret::expose),
+            "parameters": challenge.parameters,
+        }),
+        _ => json!({ "error": {"kind": "UnexpectedResponse", "message": "unknown outcome"} }),
+    }
+}
+
+fn tokens_json(tokens: &Tokens) -> Value {
+    json!({
+        "access_token": tokens.access_token.expose(),
+        "id_token": tokens.id_token.as_ref().map(Secret::expose),
+        "refresh_token": tokens.refresh_token.as_ref().map(Secret::expose),
+        "expires_in": tokens.expires_in,
+        "token_type": tokens.token_type,
+    })
+}

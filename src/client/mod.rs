@@ -1,0 +1,234 @@
+//! A small client for the Cognito IdP API and the OAuth2 token endpoint
+//! (feature `client`), without the AWS SDK.
+//!
+//! * [`CognitoClient`]: the API endpoint (a region, or any URL such as an
+//!   emulator), timeouts, retries, an optional `reqwest::Client` of yours.
+//!   Cheap to clone, safe to share.
+//! * [`AppClient`]: sign-in (`USER_PASSWORD_AUTH`, `USER_SRP_AUTH`),
+//!   challenges, refresh, revocation for one app client; `SECRET_HASH` is
+//!   added whenever a client secret is set.
+//! * [`TokenEndpoint`] and [`ClientCredentials`]: the OAuth2 token
+//!   endpoint of the pool's domain, and a machine-to-machine token source.
+//!
+//! Tokens, passwords, secrets and sessions are [`Secret`]s: redacted in
+//! every `Debug` output and never logged.
+//!
+//! ```no_run
+//! use cognito_auth::client::{AuthOutcome, CognitoClient, Secret};
+//!
+//! # async fn demo() -> Result<(), cognito_auth::Error> {
+//! let cognito = CognitoClient::builder().region("eu-west-1").build()?;
+//! let app = cognito.app_client("1example23456789").with_secret("app-client-secret");
+//! match app.sign_in("alice", &Secret::new("correct horse")).await? {
+//!     AuthOutcome::Tokens(tokens) => println!("signed in; expires in {:?}s", tokens.expires_in),
+//!     AuthOutcome::Challenge(challenge) => println!("answer {}", challenge.name),
+//!     _ => {}
+//! }
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod oauth;
+mod retry;
+mod secret;
+mod srp;
+mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use auth::{AppClient, AuthOutcome, Challenge, ChallengeName, Tokens, User, secret_hash};
+pub use oauth::{ClientCredentials, Pkce, TokenEndpoint};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+
+use crate::error::{Error, Result};
+use wire::Wire;
+
+/// A client of the Cognito IdP JSON API.
+///
+/// ```
+/// use std::time::Duration;
+/// use cognito_auth::client::{CognitoClient, RetryPolicy};
+///
+/// let aws = CognitoClient::builder().region("us-east-1").build()?;
+/// let emulator = CognitoClient::builder()
+///     .endpoint("http://127.0.0.1:9229")
+///     .timeout(Duration::from_secs(3))
+///     .retry(RetryPolicy::new(5))
+///     .build()?;
+/// # Ok::<(), cognito_auth::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CognitoClient {
+    wire: Arc<Wire>,
+}
+
+impl CognitoClient {
+    /// Starts a configuration.
+    pub fn builder() -> CognitoClientBuilder {
+        CognitoClientBuilder::default()
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &str {
+        self.wire.endpoint.as_str()
+    }
+
+    /// An app client of a user pool, for sign-in and token operations.
+    pub fn app_client(&self, client_id: impl Into<String>) -> AppClient {
+        AppClient::new(self.clone(), client_id.into())
+    }
+
+    /// Any credential-free operation (AWS JSON 1.1), typed by you: for
+    /// example `SignUp`, `ConfirmSignUp`, `ForgotPassword`.
+    ///
+    /// ```no_run
+    /// # async fn demo(cognito: cognito_auth::client::CognitoClient) -> Result<(), cognito_auth::Error> {
+    /// use serde_json::{Value, json};
+    /// let answer: Value = cognito
+    ///     .call("ForgotPassword", &json!({"ClientId": "abc", "Username": "alice"}))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<Req, Resp>(&self, operation: &str, request: &Req) -> Result<Resp>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        self.wire.call(operation, request).await
+    }
+}
+
+impl fmt::Debug for CognitoClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CognitoClient")
+            .field("endpoint", &self.wire.endpoint.as_str())
+            .field("timeout", &self.wire.timeout)
+            .field("retry", &self.wire.retry)
+            .finish()
+    }
+}
+
+/// Configuration of a [`CognitoClient`].
+#[derive(Debug, Clone)]
+pub struct CognitoClientBuilder {
+    endpoint: Option<Endpoint>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+}
+
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Region(String),
+    Url(String),
+}
+
+impl Default for CognitoClientBuilder {
+    fn default() -> Self {
+        CognitoClientBuilder {
+            endpoint: None,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            retry: RetryPolicy::default(),
+            http: None,
+        }
+    }
+}
+
+impl CognitoClientBuilder {
+    /// The AWS region; the endpoint is `https://cognito-idp.{region}.amazonaws.com/`
+    /// (`.com.cn` in `cn-*` regions).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.endpoint = Some(Endpoint::Region(region.into()));
+        self
+    }
+
+    /// An explicit endpoint URL (emulators, VPC endpoints, proxies).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(Endpoint::Url(url.into()));
+        self
+    }
+
+    /// Total time for one attempt, connection to last byte (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time to establish a connection (default 3 s; ignored with your own
+    /// `reqwest::Client`).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Which failures are retried and how (default: 3 attempts).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sends requests with your own client (connection pool, proxy).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client; `config` errors for a missing or bad endpoint.
+    pub fn build(self) -> Result<CognitoClient> {
+        let endpoint = match self.endpoint {
+            Some(Endpoint::Region(region)) => {
+                if region.is_empty()
+                    || !region
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    return Err(Error::config(format!("{region:?} is not a region name")));
+                }
+                let domain = if region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
+                format!("https://cognito-idp.{region}.{domain}/")
+            }
+            Some(Endpoint::Url(url)) => url,
+            None => return Err(Error::config("set a region or an endpoint URL")),
+        };
+        let endpoint = Url::parse(&endpoint)
+            .map_err(|err| Error::config(format!("endpoint {endpoint:?} is not a URL: {err}")))?;
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "endpoint {endpoint} must be http or https"
+            )));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::config("the timeout must be above zero"));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.timeout)
+                .user_agent(concat!("cognito-auth/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|err| Error::config(format!("cannot build the HTTP client: {err}")))?,
+        };
+        Ok(CognitoClient {
+            wire: Arc::new(Wire {
+                http,
+                endpoint,
+                timeout: self.timeout,
+                retry: self.retry,
+            }),
+        })
+    }
+}

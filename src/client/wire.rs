@@ -1,0 +1,320 @@
+//! The AWS JSON 1.1 protocol of the Cognito IdP API: one POST per
+//! operation, errors from `__type` or `X-Amzn-ErrorType`, retries.
+
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::retry::{Failure, RetryPolicy, is_retryable};
+use crate::crypto;
+use crate::error::{Error, Result, ServiceError, error_chain};
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+/// The longest body read from an answer.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Sends operations to one Cognito endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct Wire {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: Url,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+}
+
+/// One attempt's result, before the retry decision.
+enum Attempt {
+    Answer {
+        status: u16,
+        headers: http::HeaderMap,
+        body: Vec<u8>,
+    },
+    Connect(String),
+    Timeout,
+    Other(String),
+}
+
+impl Wire {
+    /// Calls `operation` with `request` and decodes the answer.
+    pub(crate) async fn call<Req, Resp>(&self, operation: &str, request: &Req) -> Result<Resp>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let body = serde_json::to_vec(request).map_err(|err| {
+            Error::config(format!("cannot encode the {operation} request: {err}"))
+        })?;
+        let mut attempt = 1;
+        loop {
+            let outcome = self.attempt(operation, &body).await;
+            let (failure, error) = match outcome {
+                Attempt::Answer {
+                    status: 200,
+                    headers,
+                    body,
+                } => return decode_success(operation, &headers, &body),
+                Attempt::Answer {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let error = parse_error(status, &headers, &body);
+                    tracing::debug!(
+                        operation,
+                        status,
+                        error = error.name(),
+                        request_id = error.request_id().unwrap_or("-"),
+                        attempt,
+                        "Cognito answered with an error"
+                    );
+                    (
+                        Failure::Answer { status, name: None },
+                        Error::Service(Box::new(error)),
+                    )
+                }
+                Attempt::Connect(message) => (
+                    Failure::Connect,
+                    Error::Transport(format!("cannot connect to {}: {message}", self.endpoint)),
+                ),
+                Attempt::Timeout => (
+                    Failure::Timeout,
+                    Error::Transport(format!(
+                        "{operation} got no answer within {} ms",
+                        self.timeout.as_millis()
+                    )),
+                ),
+                Attempt::Other(message) => {
+                    return Err(Error::Transport(format!("{operation} failed: {message}")));
+                }
+            };
+            let failure = match (&failure, error.service_error()) {
+                (Failure::Answer { status, .. }, Some(service)) => Failure::Answer {
+                    status: *status,
+                    name: Some(service.name()),
+                },
+                _ => failure,
+            };
+            if attempt >= self.retry.max_attempts() || !is_retryable(failure) {
+                return Err(error);
+            }
+            let delay = self.retry.delay(attempt, random_fraction());
+            tracing::debug!(
+                operation,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, operation: &str, body: &[u8]) -> Attempt {
+        let request = self
+            .http
+            .post(self.endpoint.clone())
+            .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
+            .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
+            .body(body.to_vec());
+        let exchange = async {
+            let response = request.send().await.map_err(|err| classify(&err))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_body(response).await?;
+            Ok::<_, Attempt>(Attempt::Answer {
+                status,
+                headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(failure)) => failure,
+            Err(_) => Attempt::Timeout,
+        }
+    }
+}
+
+fn classify(err: &reqwest::Error) -> Attempt {
+    if err.is_timeout() {
+        Attempt::Timeout
+    } else if err.is_connect() {
+        Attempt::Connect(error_chain(err))
+    } else {
+        Attempt::Other(error_chain(err))
+    }
+}
+
+async fn read_body(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, Attempt> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|err| classify(&err))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(Attempt::Other(format!(
+                "the answer is larger than {MAX_BODY_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn decode_success<Resp: DeserializeOwned>(
+    operation: &str,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> Result<Resp> {
+    // Some operations answer with an empty body; treat it as `{}`.
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|err| {
+        Error::Service(Box::new(
+            ServiceError::new(
+                "UnexpectedResponse",
+                format!("the {operation} answer does not have the expected shape: {err}"),
+                200,
+            )
+            .with_request_id(request_id(headers)),
+        ))
+    })
+}
+
+/// Reads a Cognito error answer: `__type` (any `prefix#` stripped) or
+/// `X-Amzn-ErrorType` (any `:suffix` stripped), and `message`. A body that
+/// is not JSON still gives an error, named `UnexpectedResponse`.
+pub(crate) fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> ServiceError {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let from_body = json
+        .as_ref()
+        .and_then(|value| value.get("__type").or_else(|| value.get("code")))
+        .and_then(Value::as_str)
+        .map(clean_error_name);
+    let from_header = headers
+        .get("x-amzn-errortype")
+        .and_then(|value| value.to_str().ok())
+        .map(clean_error_name);
+    let message = json
+        .as_ref()
+        .and_then(|value| value.get("message").or_else(|| value.get("Message")))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let (name, message) = match (from_body.or(from_header), message) {
+        (Some(name), Some(message)) => (name, message),
+        (Some(name), None) => (name, format!("HTTP {status}")),
+        (None, message) => (
+            "UnexpectedResponse".to_owned(),
+            message.unwrap_or_else(|| describe_body(status, headers, body)),
+        ),
+    };
+    ServiceError::new(name, message, status).with_request_id(request_id(headers))
+}
+
+fn clean_error_name(raw: &str) -> String {
+    let after_hash = raw.rsplit('#').next().unwrap_or(raw);
+    let before_colon = after_hash.split(':').next().unwrap_or(after_hash);
+    before_colon.trim().to_owned()
+}
+
+fn describe_body(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("no content type");
+    let text = String::from_utf8_lossy(body);
+    let preview: String = text.chars().filter(|c| !c.is_control()).take(120).collect();
+    format!("HTTP {status} with a body that is not a Cognito error ({content_type}): {preview}")
+}
+
+pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
+    ["x-amzn-requestid", "x-amz-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// A uniform draw in `[0, 1)` for jitter.
+fn random_fraction() -> f64 {
+    let bytes: [u8; 8] = crypto::random_bytes().unwrap_or([0x80; 8]);
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn error_shapes() {
+        let plain = parse_error(
+            400,
+            &headers(&[("x-amzn-requestid", "req-1")]),
+            br#"{"__type":"NotAuthorizedException","message":"Incorrect username or password."}"#,
+        );
+        assert_eq!(plain.name(), "NotAuthorizedException");
+        assert_eq!(plain.message(), "Incorrect username or password.");
+        assert_eq!(plain.status(), 400);
+        assert_eq!(plain.request_id(), Some("req-1"));
+
+        let prefixed = parse_error(
+            400,
+            &http::HeaderMap::new(),
+            br#"{"__type":"com.amazonaws.cognito.identity.idp.model#UserNotFoundException","Message":"User does not exist."}"#,
+        );
+        assert_eq!(prefixed.name(), "UserNotFoundException");
+        assert_eq!(prefixed.message(), "User does not exist.");
+
+        let header_only = parse_error(
+            400,
+            &headers(&[(
+                "x-amzn-errortype",
+                "TooManyRequestsException:http://internal.amazon.com/coral/",
+            )]),
+            b"",
+        );
+        assert_eq!(header_only.name(), "TooManyRequestsException");
+
+        let html = parse_error(
+            500,
+            &headers(&[("content-type", "text/html; charset=utf-8")]),
+            b"<!doctype html>\n<title>500 Internal Server Error</title>",
+        );
+        assert_eq!(html.name(), "UnexpectedResponse");
+        assert_eq!(html.status(), 500);
+        assert!(html.message().contains("text/html"), "{}", html.message());
+        assert!(!html.message().contains('\n'));
+
+        let invalid_utf8 = parse_error(502, &http::HeaderMap::new(), &[0xff, 0xfe, 0x00]);
+        assert_eq!(invalid_utf8.name(), "UnexpectedResponse");
+    }
+
+    #[test]
+    fn success_bodies() {
+        let empty: Value = decode_success("RevokeToken", &http::HeaderMap::new(), b"").unwrap();
+        assert_eq!(empty, serde_json::json!({}));
+        let err =
+            decode_success::<Vec<u8>>("GetUser", &http::HeaderMap::new(), b"<html>").unwrap_err();
+        assert_eq!(err.service_error().unwrap().name(), "UnexpectedResponse");
+    }
+
+    #[test]
+    fn jitter_draws_are_fractions() {
+        for _ in 0..100 {
+            let draw = random_fraction();
+            assert!((0.0..1.0).contains(&draw));
+        }
+    }
+}
