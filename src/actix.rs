@@ -26,7 +26,7 @@
 //! use cognito_auth::{CognitoPool, Requirement, Verifier};
 //!
 //! async fn me(AccessToken(claims): AccessToken) -> String {
-//!     claims.sub
+//!     claims.sub.clone()
 //! }
 //!
 //! async fn admin(AccessToken(claims): AccessToken) -> String {
@@ -72,7 +72,7 @@ use crate::claims::Requirement;
 use crate::verify::Verifier;
 use crate::web::{
     AuthRejection, Authentication, Authenticator, Guard, RejectionResponse, RequestHead,
-    StaticRequirement,
+    SingleHeader, StaticRequirement,
 };
 
 pub use crate::verified::VerifiedToken;
@@ -86,6 +86,15 @@ impl RequestHead for HttpRequest {
             .get_all(name)
             .map(|value| value.to_str().ok())
             .collect()
+    }
+
+    fn single_header(&self, name: &str) -> SingleHeader<'_> {
+        let mut values = self.headers().get_all(name);
+        match (values.next(), values.next()) {
+            (None, _) => SingleHeader::Absent,
+            (Some(value), None) => SingleHeader::One(value.to_str().ok()),
+            (Some(_), Some(_)) => SingleHeader::Repeated,
+        }
     }
 
     fn path(&self) -> &str {
@@ -216,7 +225,7 @@ actix_extractor! {
 /// use cognito_auth::actix::{AccessToken, Optional};
 ///
 /// async fn whoami(Optional(token): Optional<AccessToken>) -> String {
-///     token.map_or("anonymous".into(), |AccessToken(claims)| claims.sub)
+///     token.map_or("anonymous".into(), |AccessToken(claims)| claims.sub.clone())
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -332,9 +341,6 @@ impl Gate for CognitoAuth {
         let extensions = request.request().clone();
         Box::pin(async move {
             let authentication = verification.await?;
-            if let Some(token) = authentication.token() {
-                extensions.extensions_mut().insert(token.clone());
-            }
             extensions.extensions_mut().insert(authentication);
             Ok(())
         })

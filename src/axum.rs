@@ -30,11 +30,11 @@
 //! }
 //!
 //! async fn whoami(token: Option<AccessToken>) -> String {
-//!     token.map_or("anonymous".into(), |AccessToken(claims)| claims.sub)
+//!     token.map_or("anonymous".into(), |AccessToken(claims)| claims.sub.clone())
 //! }
 //!
 //! async fn profile(IdToken(claims): IdToken) -> String {
-//!     claims.email.unwrap_or_default()
+//!     claims.email.clone().unwrap_or_default()
 //! }
 //!
 //! # fn app() -> Result<Router, cognito_auth::Error> {
@@ -151,7 +151,7 @@ from_layer_extractor! {
 /// }
 ///
 /// async fn me(Verified(AccessToken(claims)): Verified<AccessToken>) -> String {
-///     claims.sub
+///     claims.sub.clone()
 /// }
 ///
 /// # fn app(auth: Authenticator) -> Router {

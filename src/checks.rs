@@ -8,7 +8,7 @@ use crate::jwt::{Audience, RegisteredClaims, echo_opt};
 /// Step 7: `exp` required and not passed; `nbf`, when present, reached.
 /// Boundaries are inclusive: a token is valid at `exp + leeway` and at
 /// `nbf - leeway`.
-pub(crate) fn check_time(claims: &RegisteredClaims, now: i64, leeway: u64) -> Result<()> {
+pub(crate) fn check_time(claims: &RegisteredClaims<'_>, now: i64, leeway: u64) -> Result<()> {
     let slack = i64::try_from(leeway).unwrap_or(i64::MAX);
     let exp = claims.exp.ok_or(Error::MissingClaim("exp"))?;
     if now > exp.saturating_add(slack) {
@@ -23,12 +23,12 @@ pub(crate) fn check_time(claims: &RegisteredClaims, now: i64, leeway: u64) -> Re
 }
 
 /// Step 8: `iss` exactly the issuer whose key verified the token.
-pub(crate) fn check_issuer(claims: &RegisteredClaims, entry: &IssuerEntry) -> Result<()> {
-    if claims.iss.as_deref() == Some(entry.iss.as_str()) {
+pub(crate) fn check_issuer(claims: &RegisteredClaims<'_>, entry: &IssuerEntry) -> Result<()> {
+    if claims.iss.as_deref() == Some(&*entry.iss) {
         return Ok(());
     }
     Err(Error::InvalidIssuer {
-        expected: entry.iss.clone(),
+        expected: entry.iss.to_string(),
         found: echo_opt(claims.iss.as_deref()),
     })
 }
@@ -73,7 +73,7 @@ pub(crate) fn check_rules(
 }
 
 /// The scopes a token carries (`scope`, space separated).
-pub(crate) fn scopes_of(claims: &RegisteredClaims) -> NameSet {
+pub(crate) fn scopes_of(claims: &RegisteredClaims<'_>) -> NameSet {
     claims
         .scope
         .as_deref()
@@ -82,11 +82,15 @@ pub(crate) fn scopes_of(claims: &RegisteredClaims) -> NameSet {
 }
 
 /// The groups a token carries (`cognito:groups`).
-pub(crate) fn groups_of(claims: &RegisteredClaims) -> NameSet {
-    claims.groups.clone().map(NameSet::new).unwrap_or_default()
+pub(crate) fn groups_of(claims: &RegisteredClaims<'_>) -> NameSet {
+    claims
+        .groups
+        .as_ref()
+        .map(|groups| NameSet::new(groups.iter().map(|group| group.as_ref())))
+        .unwrap_or_default()
 }
 
-fn check_token_use(claims: &RegisteredClaims, rule: TokenUseRule) -> Result<TokenUse> {
+fn check_token_use(claims: &RegisteredClaims<'_>, rule: TokenUseRule) -> Result<TokenUse> {
     let found = match claims.token_use.as_deref() {
         Some("access") => Some(TokenUse::Access),
         Some("id") => Some(TokenUse::Id),
@@ -106,7 +110,11 @@ fn check_token_use(claims: &RegisteredClaims, rule: TokenUseRule) -> Result<Toke
     }
 }
 
-fn check_client(claims: &RegisteredClaims, token_use: TokenUse, rule: &ClientRule) -> Result<()> {
+fn check_client(
+    claims: &RegisteredClaims<'_>,
+    token_use: TokenUse,
+    rule: &ClientRule,
+) -> Result<()> {
     let ClientRule::Allow(allowed) = rule else {
         return Ok(());
     };
@@ -114,7 +122,7 @@ fn check_client(claims: &RegisteredClaims, token_use: TokenUse, rule: &ClientRul
     let client = match token_use {
         TokenUse::Access => claims.client_id.as_deref(),
         TokenUse::Id => match &claims.aud {
-            Some(Audience::One(aud)) => Some(aud.as_str()),
+            Some(Audience::One(aud)) => Some(aud.as_ref()),
             Some(Audience::Many(list)) => {
                 return Err(Error::InvalidClient {
                     expected: expected(),
@@ -143,7 +151,7 @@ fn check_client(claims: &RegisteredClaims, token_use: TokenUse, rule: &ClientRul
     }
 }
 
-fn check_audience(claims: &RegisteredClaims, rule: &ClientRule) -> Result<()> {
+fn check_audience(claims: &RegisteredClaims<'_>, rule: &ClientRule) -> Result<()> {
     let ClientRule::Allow(allowed) = rule else {
         return Ok(());
     };
@@ -177,7 +185,7 @@ fn check_audience(claims: &RegisteredClaims, rule: &ClientRule) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn claims(exp: Option<i64>, nbf: Option<i64>) -> RegisteredClaims {
+    fn claims(exp: Option<i64>, nbf: Option<i64>) -> RegisteredClaims<'static> {
         RegisteredClaims {
             exp,
             nbf,

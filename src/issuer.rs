@@ -80,7 +80,7 @@ pub(crate) enum RuleKind {
 /// One accepted `iss` value with its key source and rules.
 #[derive(Debug)]
 pub(crate) struct IssuerEntry {
-    pub(crate) iss: String,
+    pub(crate) iss: Arc<str>,
     pub(crate) source: SourceId,
     /// Only used when a token names this issuer.
     pub(crate) on_demand: bool,
@@ -123,7 +123,7 @@ pub(crate) fn lower_cognito(
     });
     let source = add_source(&pool.jwks, &issuer, &label, store, allow_insecure_http)?;
     let mut entries = vec![IssuerEntry {
-        iss: issuer,
+        iss: Arc::from(issuer),
         source,
         on_demand: false,
         rules: rules.clone(),
@@ -137,7 +137,7 @@ pub(crate) fn lower_cognito(
             _ => source,
         };
         entries.push(IssuerEntry {
-            iss: alternate,
+            iss: Arc::from(alternate),
             source,
             on_demand: true,
             rules,
@@ -183,7 +183,7 @@ pub(crate) fn lower_oidc(
         allow_insecure_http,
     )?;
     Ok(IssuerEntry {
-        iss: issuer.issuer.clone(),
+        iss: Arc::from(issuer.issuer.as_str()),
         source,
         on_demand: false,
         rules: Arc::new(Rules {

@@ -19,7 +19,10 @@ use crate::error::{Error, echo};
 
 /// One usable public key from a JWKS.
 pub(crate) struct PublicJwk {
-    pub(crate) kid: String,
+    pub(crate) kid: Arc<str>,
+    /// Identifies the key material and its parameters: the same JWK in a
+    /// later fetch has the same fingerprint.
+    pub(crate) fingerprint: u64,
     key: VerifyingKey,
     /// The JWK `use`, when present.
     key_use: Option<String>,
@@ -67,7 +70,7 @@ impl KeySet {
     }
 
     fn add(&mut self, jwk: PublicJwk) {
-        match self.slots.entry(jwk.kid.clone()) {
+        match self.slots.entry(jwk.kid.to_string()) {
             Entry::Vacant(slot) => {
                 slot.insert(KeySlot::Key(Arc::new(jwk)));
             }
@@ -127,7 +130,8 @@ impl PublicJwk {
         let key = verifying_key(&jwk.algorithm)
             .map_err(|reason| format!("key {}: {reason}", echo(&kid)))?;
         Ok(PublicJwk {
-            kid,
+            fingerprint: fingerprint(value),
+            kid: Arc::from(kid),
             key,
             key_use,
             alg,
@@ -172,6 +176,15 @@ impl PublicJwk {
     pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         self.key.verify(alg, message, signature)
     }
+}
+
+/// A stable hash of a JWK (serde_json orders object keys, so equal JWKs
+/// print alike).
+fn fingerprint(value: &Value) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    hasher.write(value.to_string().as_bytes());
+    hasher.finish()
 }
 
 fn verifying_key(params: &AlgorithmParameters) -> Result<VerifyingKey, String> {

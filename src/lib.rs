@@ -27,6 +27,7 @@ mod jwks;
 mod jwt;
 mod oidc;
 mod pool;
+mod token_cache;
 mod verified;
 mod verify;
 pub mod web;

@@ -1,12 +1,17 @@
 //! The result of a successful verification.
+//!
+//! The payload is kept as the JSON that was signed; the claim map, the
+//! typed claims and the scope and group sets are built from it the first
+//! time they are asked for, once per token (and a token served from the
+//! verified-token cache shares them).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::claims::{AccessClaims, IdClaims, NameSet, TokenUse};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, echo};
 
 /// A token that passed every check: its claims, typed and raw.
 ///
@@ -26,55 +31,52 @@ use crate::error::{Error, Result};
 pub struct VerifiedToken(Arc<Inner>);
 
 struct Inner {
-    issuer: String,
-    kid: String,
+    issuer: Box<str>,
+    kid: Box<str>,
     token_use: Option<TokenUse>,
     expires_at: i64,
-    scopes: NameSet,
-    groups: NameSet,
-    claims: Map<String, Value>,
-    typed: Option<Typed>,
+    payload: Vec<u8>,
+    claims: OnceLock<Map<String, Value>>,
+    typed: OnceLock<Result<Typed>>,
+    scopes: OnceLock<NameSet>,
+    groups: OnceLock<NameSet>,
 }
 
 enum Typed {
-    Access(AccessClaims),
-    Id(IdClaims),
+    Access(Arc<AccessClaims>),
+    Id(Arc<IdClaims>),
 }
 
 pub(crate) struct Parts {
-    pub(crate) issuer: String,
-    pub(crate) kid: String,
+    pub(crate) issuer: Box<str>,
+    pub(crate) kid: Box<str>,
     pub(crate) token_use: Option<TokenUse>,
     pub(crate) expires_at: i64,
-    pub(crate) scopes: NameSet,
-    pub(crate) groups: NameSet,
-    pub(crate) claims: Map<String, Value>,
+    /// The payload JSON, already checked to be an object.
+    pub(crate) payload: Vec<u8>,
 }
 
 impl VerifiedToken {
-    /// Builds the result; Cognito tokens get their typed claims here, so a
-    /// payload that lacks a field the type needs fails as `malformed`.
-    pub(crate) fn new(parts: Parts) -> Result<Self> {
-        let typed = match parts.token_use {
-            Some(TokenUse::Access) => Some(Typed::Access(typed_claims(&parts.claims, "access")?)),
-            Some(TokenUse::Id) => Some(Typed::Id(typed_claims(&parts.claims, "ID")?)),
-            None => None,
-        };
-        Ok(VerifiedToken(Arc::new(Inner {
+    pub(crate) fn new(parts: Parts) -> Self {
+        VerifiedToken(Arc::new(Inner {
             issuer: parts.issuer,
             kid: parts.kid,
             token_use: parts.token_use,
             expires_at: parts.expires_at,
-            scopes: parts.scopes,
-            groups: parts.groups,
-            claims: parts.claims,
-            typed,
-        })))
+            payload: parts.payload,
+            claims: OnceLock::new(),
+            typed: OnceLock::new(),
+            scopes: OnceLock::new(),
+            groups: OnceLock::new(),
+        }))
     }
 
     /// Every claim of the payload, as signed.
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.0.claims
+        self.0.claims.get_or_init(|| {
+            // Checked to be a JSON object during verification.
+            serde_json::from_slice(&self.0.payload).unwrap_or_default()
+        })
     }
 
     /// The token use of a Cognito token; `None` for generic OIDC tokens.
@@ -82,25 +84,49 @@ impl VerifiedToken {
         self.0.token_use
     }
 
-    /// The typed claims, when this is a Cognito access token.
+    /// The typed claims, when this is a Cognito access token whose claims
+    /// have the shape of [`AccessClaims`].
     pub fn access(&self) -> Option<&AccessClaims> {
-        match &self.0.typed {
-            Some(Typed::Access(claims)) => Some(claims),
-            _ => None,
+        self.try_access().ok()
+    }
+
+    /// The typed claims of a Cognito access token, or why there are none:
+    /// `invalid_token_use` for another token use, `malformed` for claims
+    /// that do not have the Cognito shape.
+    pub fn try_access(&self) -> Result<&AccessClaims> {
+        self.shared_access().map(|claims| &**claims)
+    }
+
+    /// The typed access claims, shared (no copy).
+    pub(crate) fn shared_access(&self) -> Result<&Arc<AccessClaims>> {
+        match self.typed()? {
+            Typed::Access(claims) => Ok(claims),
+            Typed::Id(_) => Err(self.wrong_use(TokenUse::Access)),
         }
     }
 
-    /// The typed claims, when this is a Cognito ID token.
+    /// The typed claims, when this is a Cognito ID token whose claims have
+    /// the shape of [`IdClaims`].
     pub fn id(&self) -> Option<&IdClaims> {
-        match &self.0.typed {
-            Some(Typed::Id(claims)) => Some(claims),
-            _ => None,
+        self.try_id().ok()
+    }
+
+    /// The typed claims of a Cognito ID token, or why there are none.
+    pub fn try_id(&self) -> Result<&IdClaims> {
+        self.shared_id().map(|claims| &**claims)
+    }
+
+    /// The typed ID claims, shared (no copy).
+    pub(crate) fn shared_id(&self) -> Result<&Arc<IdClaims>> {
+        match self.typed()? {
+            Typed::Id(claims) => Ok(claims),
+            Typed::Access(_) => Err(self.wrong_use(TokenUse::Id)),
         }
     }
 
     /// The `sub` claim.
     pub fn sub(&self) -> Option<&str> {
-        self.0.claims.get("sub").and_then(Value::as_str)
+        self.claims().get("sub").and_then(Value::as_str)
     }
 
     /// The issuer that signed the token.
@@ -120,12 +146,24 @@ impl VerifiedToken {
 
     /// The scopes (`scope` claim); empty when absent.
     pub fn scopes(&self) -> &NameSet {
-        &self.0.scopes
+        self.0.scopes.get_or_init(|| {
+            self.claims()
+                .get("scope")
+                .and_then(Value::as_str)
+                .map(NameSet::from_scope_string)
+                .unwrap_or_default()
+        })
     }
 
     /// The groups (`cognito:groups` claim); empty when absent.
     pub fn groups(&self) -> &NameSet {
-        &self.0.groups
+        self.0.groups.get_or_init(|| {
+            let groups = self
+                .claims()
+                .get("cognito:groups")
+                .and_then(Value::as_array);
+            NameSet::new(groups.into_iter().flatten().filter_map(Value::as_str))
+        })
     }
 
     /// The claims in a type of your own.
@@ -142,12 +180,43 @@ impl VerifiedToken {
     /// # Ok(()) }
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T> {
-        T::deserialize(&self.0.claims).map_err(|err| {
+        serde_json::from_slice(&self.0.payload).map_err(|err| {
             Error::malformed(format!(
                 "verified claims do not fit {}: {err}",
                 std::any::type_name::<T>()
             ))
         })
+    }
+
+    fn typed(&self) -> Result<&Typed> {
+        let typed = self.0.typed.get_or_init(|| match self.0.token_use {
+            Some(TokenUse::Access) => self
+                .typed_claims("access")
+                .map(|claims| Typed::Access(Arc::new(claims))),
+            Some(TokenUse::Id) => self
+                .typed_claims("ID")
+                .map(|claims| Typed::Id(Arc::new(claims))),
+            None => Err(Error::InvalidTokenUse {
+                expected: "access or id".to_owned(),
+                found: "none (not a Cognito token)".to_owned(),
+            }),
+        });
+        typed.as_ref().map_err(Clone::clone)
+    }
+
+    fn typed_claims<T: DeserializeOwned>(&self, what: &str) -> Result<T> {
+        serde_json::from_slice(&self.0.payload).map_err(|err| {
+            Error::malformed(format!("the payload is not a Cognito {what} token: {err}"))
+        })
+    }
+
+    fn wrong_use(&self, expected: TokenUse) -> Error {
+        Error::InvalidTokenUse {
+            expected: expected.as_str().to_owned(),
+            found: self
+                .token_use()
+                .map_or_else(|| "none".to_owned(), |found| echo(found.as_str())),
+        }
     }
 }
 
@@ -159,13 +228,7 @@ impl std::fmt::Debug for VerifiedToken {
             .field("token_use", &self.0.token_use)
             .field("sub", &self.sub())
             .field("expires_at", &self.0.expires_at)
-            .field("claims", &self.0.claims)
+            .field("claims", self.claims())
             .finish()
     }
-}
-
-fn typed_claims<T: DeserializeOwned>(claims: &Map<String, Value>, what: &str) -> Result<T> {
-    T::deserialize(claims).map_err(|err| {
-        Error::malformed(format!("the payload is not a Cognito {what} token: {err}"))
-    })
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,15 +9,16 @@ use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 
 use crate::checks;
-use crate::claims::{AccessClaims, IdClaims, TokenUse};
+use crate::claims::{AccessClaims, IdClaims};
 use crate::crypto;
 use crate::error::{Error, Result, echo};
 use crate::issuer::{self, IssuerEntry};
 use crate::jwk::{PublicJwk, alg_name};
-use crate::jwks::{CacheOptions, Fetcher, JwksStore, fetch};
-use crate::jwt;
+use crate::jwks::{CacheOptions, CachedKey, Fetcher, JwksStore, fetch};
+use crate::jwt::{self, HeaderAlg};
 use crate::oidc::OidcIssuer;
 use crate::pool::CognitoPool;
+use crate::token_cache::{self, CachedVerification, TokenCache};
 use crate::verified::{Parts, VerifiedToken};
 
 /// The default maximum token size: 32 KiB.
@@ -67,6 +67,7 @@ struct Inner {
     max_token_bytes: usize,
     custom: Option<CustomCheck>,
     clock: Clock,
+    token_cache: Option<TokenCache>,
 }
 
 impl Verifier {
@@ -85,66 +86,151 @@ impl Verifier {
                 max: inner.max_token_bytes,
             });
         }
+        if let Some(verified) = self.cached(token)? {
+            return Ok(verified);
+        }
         // 2. structure and claim types
         let parsed = jwt::parse(token)?;
+        let claims = jwt::claims(&parsed.payload)?;
         // 3. algorithm and kid. `iss` is unverified here: it only narrows
         // the configured issuers whose keys are tried.
-        let candidates = self.candidates(parsed.claims.iss.as_deref());
-        let alg = Algorithm::from_str(&parsed.header.alg)
-            .ok()
-            .filter(|alg| candidates.iter().any(|entry| entry.rules.accepts_alg(*alg)))
-            .ok_or_else(|| Error::UnsupportedAlgorithm {
-                found: echo(&parsed.header.alg),
-                accepted: accepted_algs(&candidates),
-            })?;
-        let kid = parsed.header.kid.as_deref().ok_or(Error::MissingKid)?;
-        // 4. the key
-        let (entry, key) = self.find_key(&candidates, alg, kid).await?;
-        // 5. the key fits the header
-        key.check_fits(alg)?;
-        // 6. the signature
-        if !key.verify(alg, parsed.signing_input.as_bytes(), &parsed.signature) {
-            return Err(Error::InvalidSignature);
+        let candidates = self.candidates(claims.iss.as_deref());
+        let alg = match parsed.header.alg {
+            HeaderAlg::Known(alg)
+                if candidates.iter().any(|entry| entry.rules.accepts_alg(alg)) =>
+            {
+                alg
+            }
+            ref other => {
+                return Err(Error::UnsupportedAlgorithm {
+                    found: echo(other.name()),
+                    accepted: accepted_algs(candidates),
+                });
+            }
+        };
+        let Some(kid_owned) = parsed.header.kid else {
+            return Err(Error::MissingKid);
+        };
+        let kid = kid_owned.as_str();
+        // 4 - 6. the key, its fit, the signature. A cached key is used
+        // without waiting and without writing shared memory; otherwise the
+        // key is looked up (and fetched) as the cache rules allow.
+        let message = parsed.signing_input.as_bytes();
+        let signature = parsed.signature.as_slice();
+        let check = |key: &PublicJwk| -> Result<()> {
+            key.check_fits(alg)?;
+            if key.verify(alg, message, signature) {
+                Ok(())
+            } else {
+                Err(Error::InvalidSignature)
+            }
+        };
+        let mut cached = None;
+        for candidate in candidates
+            .iter()
+            .filter(|entry| entry.rules.accepts_alg(alg))
+        {
+            let lookup = inner
+                .store
+                .with_cached_key(candidate.source, kid, |key, generation| {
+                    check(key).map(|()| (key.fingerprint, generation))
+                });
+            match lookup {
+                CachedKey::Found(outcome) => {
+                    cached = Some((candidate, outcome?));
+                    break;
+                }
+                CachedKey::Ambiguous(err) => return Err(err),
+                CachedKey::Miss => {}
+            }
         }
-        let claims = &parsed.claims;
+        let (entry, (key_fingerprint, key_generation)) = match cached {
+            Some(found) => found,
+            None => {
+                let (entry, key, generation) = self.find_key(candidates, alg, kid).await?;
+                check(&key)?;
+                (entry, (key.fingerprint, generation))
+            }
+        };
         // 7. exp / nbf
-        checks::check_time(claims, (inner.clock)(), inner.leeway)?;
+        let now = (inner.clock)();
+        checks::check_time(&claims, now, inner.leeway)?;
         // 8. iss
-        checks::check_issuer(claims, entry)?;
+        checks::check_issuer(&claims, entry)?;
         // 9 - 11. token use, client, scopes, groups
-        let token_use = checks::check_rules(claims, entry)?;
+        let token_use = checks::check_rules(&claims, entry)?;
+        let expires_at = claims.exp.unwrap_or_default();
+        drop(claims);
         let verified = VerifiedToken::new(Parts {
-            issuer: entry.iss.clone(),
-            kid: kid.to_owned(),
+            issuer: Box::from(&*entry.iss),
+            kid: kid_owned.into_boxed_str(),
             token_use,
-            expires_at: claims.exp.unwrap_or_default(),
-            scopes: checks::scopes_of(claims),
-            groups: checks::groups_of(claims),
-            claims: parsed.payload,
-        })?;
+            expires_at,
+            payload: parsed.payload,
+        });
         // 12. the custom check
         if let Some(check) = &inner.custom {
             check(&verified)?;
         }
+        if let Some(cache) = &inner.token_cache {
+            let seconds_left =
+                u64::try_from(verified.expires_at().saturating_sub(now)).unwrap_or(0);
+            if seconds_left > 0 {
+                cache.insert(CachedVerification::new(
+                    token,
+                    verified.clone(),
+                    entry.source,
+                    key_fingerprint,
+                    key_generation,
+                    seconds_left,
+                    cache.weight_floor,
+                ));
+            }
+        }
         Ok(verified)
+    }
+
+    /// A verification remembered for exactly this token, if it still holds:
+    /// not expired by the verifier's clock, its key still in the JWKS.
+    fn cached(&self, token: &str) -> Result<Option<VerifiedToken>> {
+        let inner = &*self.inner;
+        let Some(cache) = &inner.token_cache else {
+            return Ok(None);
+        };
+        let Some(entry) = cache.get(token) else {
+            return Ok(None);
+        };
+        let slack = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
+        let fresh = (inner.clock)() <= entry.verified.expires_at().saturating_add(slack);
+        let key_unchanged = inner.store.key_unchanged(
+            entry.source,
+            &entry.kid,
+            entry.key_fingerprint,
+            &entry.key_generation,
+        );
+        if !(fresh && key_unchanged) {
+            cache.remove(token);
+            return Ok(None);
+        }
+        if let Some(check) = &inner.custom {
+            check(&entry.verified)?;
+        }
+        Ok(Some(entry.verified.clone()))
+    }
+
+    /// How many verified tokens are cached (diagnostics).
+    pub fn cached_tokens(&self) -> u64 {
+        self.inner.token_cache.as_ref().map_or(0, TokenCache::len)
     }
 
     /// Verifies a token that must be a Cognito **access** token.
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims> {
-        let verified = self.verify(token).await?;
-        verified
-            .access()
-            .cloned()
-            .ok_or_else(|| wrong_use(&verified, TokenUse::Access))
+        self.verify(token).await?.try_access().cloned()
     }
 
     /// Verifies a token that must be a Cognito **ID** token.
     pub async fn verify_id(&self, token: &str) -> Result<IdClaims> {
-        let verified = self.verify(token).await?;
-        verified
-            .id()
-            .cloned()
-            .ok_or_else(|| wrong_use(&verified, TokenUse::Id))
+        self.verify(token).await?.try_id().cloned()
     }
 
     /// Verifies a token and deserialises its claims into your own type.
@@ -172,7 +258,7 @@ impl Verifier {
 
     /// The issuers this verifier accepts.
     pub fn issuers(&self) -> impl Iterator<Item = &str> {
-        self.inner.entries.iter().map(|entry| entry.iss.as_str())
+        self.inner.entries.iter().map(|entry| &*entry.iss)
     }
 
     /// The `kid`s currently cached for an accepted issuer (diagnostics).
@@ -185,41 +271,39 @@ impl Verifier {
             .unwrap_or_default()
     }
 
-    fn candidates(&self, iss: Option<&str>) -> Vec<&IssuerEntry> {
+    fn candidates(&self, iss: Option<&str>) -> Candidates<'_> {
         let inner = &*self.inner;
-        if let Some(entry) = iss
+        match iss
             .and_then(|iss| inner.by_iss.get(iss))
             .and_then(|&index| inner.entries.get(index))
         {
-            return vec![entry];
+            Some(entry) => Candidates::One(entry),
+            None => Candidates::Primary(&inner.entries),
         }
-        inner
-            .entries
-            .iter()
-            .filter(|entry| !entry.on_demand)
-            .collect()
     }
 
     /// Step 4: the key for `kid` among the candidates' sources.
     async fn find_key<'a>(
         &self,
-        candidates: &[&'a IssuerEntry],
+        candidates: Candidates<'a>,
         alg: Algorithm,
         kid: &str,
-    ) -> Result<(&'a IssuerEntry, Arc<PublicJwk>)> {
-        let mut tried = Vec::with_capacity(candidates.len());
+    ) -> Result<(&'a IssuerEntry, Arc<PublicJwk>, u64)> {
         let mut unavailable = None;
         let mut lacking_kid = 0;
-        for entry in candidates
-            .iter()
-            .filter(|entry| entry.rules.accepts_alg(alg))
-        {
-            if tried.contains(&entry.source) {
+        let usable = |entry: &&IssuerEntry| entry.rules.accepts_alg(alg);
+        for (position, entry) in candidates.iter().filter(usable).enumerate() {
+            // Issuers may share a key source; ask each source once.
+            let asked = candidates
+                .iter()
+                .filter(usable)
+                .take(position)
+                .any(|earlier| earlier.source == entry.source);
+            if asked {
                 continue;
             }
-            tried.push(entry.source);
             match self.inner.store.key(entry.source, kid).await {
-                Ok(key) => return Ok((entry, key)),
+                Ok((key, generation)) => return Ok((entry, key, generation)),
                 Err(err @ Error::JwksUnavailable { .. }) => unavailable = Some(err),
                 Err(Error::UnknownKid { .. }) => lacking_kid += 1,
                 Err(other) => return Err(other),
@@ -234,18 +318,28 @@ impl Verifier {
     }
 }
 
-fn wrong_use(verified: &VerifiedToken, expected: TokenUse) -> Error {
-    Error::InvalidTokenUse {
-        expected: expected.as_str().to_owned(),
-        found: verified
-            .token_use()
-            .map_or_else(|| "none".to_owned(), |found| echo(found.as_str())),
+/// The issuers whose keys may verify a token: the one its `iss` names, or
+/// every issuer that is not on demand.
+#[derive(Clone, Copy)]
+enum Candidates<'a> {
+    One(&'a IssuerEntry),
+    Primary(&'a [IssuerEntry]),
+}
+
+impl<'a> Candidates<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a IssuerEntry> {
+        let (one, all) = match self {
+            Candidates::One(entry) => (Some(entry), &[][..]),
+            Candidates::Primary(entries) => (None, entries),
+        };
+        one.into_iter()
+            .chain(all.iter().filter(|entry| !entry.on_demand))
     }
 }
 
-fn accepted_algs(candidates: &[&IssuerEntry]) -> String {
+fn accepted_algs(candidates: Candidates<'_>) -> String {
     let mut names: Vec<&str> = Vec::new();
-    for entry in candidates {
+    for entry in candidates.iter() {
         for alg in &entry.rules.algorithms {
             let name = alg_name(*alg);
             if !names.contains(&name) {
@@ -280,6 +374,7 @@ impl fmt::Debug for Verifier {
 /// | [`fetch_timeout`](Self::fetch_timeout) | 5 s |
 /// | [`max_jwks_bytes`](Self::max_jwks_bytes) | 256 KiB |
 /// | [`allow_insecure_http`](Self::allow_insecure_http) | off (HTTPS, or HTTP to loopback) |
+/// | [`verified_token_cache`](Self::verified_token_cache) | 10 000 tokens, 64 MiB ([off](Self::no_verified_token_cache)) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -304,6 +399,7 @@ pub struct VerifierBuilder {
     http_client: Option<reqwest::Client>,
     custom: Option<CustomCheck>,
     clock: Option<Clock>,
+    token_cache: Option<(u64, u64)>,
 }
 
 impl Default for VerifierBuilder {
@@ -320,6 +416,10 @@ impl Default for VerifierBuilder {
             http_client: None,
             custom: None,
             clock: None,
+            token_cache: Some((
+                token_cache::DEFAULT_MAX_TOKENS,
+                token_cache::DEFAULT_MAX_BYTES,
+            )),
         }
     }
 }
@@ -420,6 +520,20 @@ impl VerifierBuilder {
         self
     }
 
+    /// Bounds of the verified-token cache (default 10 000 tokens, 64 MiB):
+    /// a token verified once is answered from memory, without the RSA
+    /// operation, until its `exp`, as long as its key stays in the JWKS.
+    pub fn verified_token_cache(mut self, max_tokens: u64, max_bytes: u64) -> Self {
+        self.token_cache = Some((max_tokens, max_bytes));
+        self
+    }
+
+    /// Turns the verified-token cache off: every call verifies in full.
+    pub fn no_verified_token_cache(mut self) -> Self {
+        self.token_cache = None;
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests.
     pub fn clock(mut self, now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(now));
@@ -474,7 +588,7 @@ impl VerifierBuilder {
         }
         let mut by_iss = HashMap::new();
         for (index, entry) in entries.iter().enumerate() {
-            if by_iss.insert(entry.iss.clone(), index).is_some() {
+            if by_iss.insert(entry.iss.to_string(), index).is_some() {
                 return Err(Error::config(format!(
                     "issuer {} is configured twice",
                     entry.iss
@@ -491,6 +605,9 @@ impl VerifierBuilder {
                 max_token_bytes: self.max_token_bytes,
                 custom: self.custom,
                 clock,
+                token_cache: self
+                    .token_cache
+                    .map(|(tokens, bytes)| TokenCache::new(tokens, bytes)),
             }),
         })
     }
@@ -508,6 +625,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("max_jwks_bytes", &self.max_jwks_bytes)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("custom_check", &self.custom.is_some())
+            .field("token_cache", &self.token_cache)
             .finish_non_exhaustive()
     }
 }

@@ -18,7 +18,7 @@ use common::web::{Answer, Tokens, all_cases, authenticator, check, unavailable_c
 use example::actix_routes::routes;
 
 async fn me_sub(AccessToken(claims): AccessToken) -> String {
-    claims.sub
+    claims.sub.clone()
 }
 
 async fn read_answer<B: actix_web::body::MessageBody>(response: ServiceResponse<B>) -> Answer {
@@ -107,7 +107,9 @@ async fn extractors_verify_from_app_data_without_the_middleware() {
             .route(
                 "/maybe",
                 web::get().to(|Optional(token): Optional<AccessToken>| async move {
-                    token.map_or("anonymous".to_owned(), |AccessToken(claims)| claims.sub)
+                    token.map_or("anonymous".to_owned(), |AccessToken(claims)| {
+                        claims.sub.clone()
+                    })
                 }),
             ),
     )

@@ -91,7 +91,7 @@ async fn extractors_without_the_layer_answer_500() {
     let app = Router::new()
         .route(
             "/me",
-            get(|AccessToken(claims): AccessToken| async move { claims.sub }),
+            get(|AccessToken(claims): AccessToken| async move { claims.sub.clone() }),
         )
         .route(
             "/optional",
@@ -244,26 +244,31 @@ async fn verifying_from_state_without_a_layer() {
         #[serde(rename = "custom:tenant")]
         tenant: String,
     }
-    let app = Router::new()
-        .route(
-            "/me",
-            get(|Verified(AccessToken(claims)): Verified<AccessToken>| async move { claims.sub }),
-        )
-        .route(
-            "/tenant",
-            get(|Verified(Claims(mine)): Verified<Claims<Tenant>>| async move { mine.tenant }),
-        )
-        .route(
-            "/maybe",
-            get(|token: Option<Verified<VerifiedToken>>| async move {
-                token.map_or("anonymous".to_owned(), |Verified(token)| {
-                    token.kid().to_owned()
-                })
-            }),
-        )
-        .with_state(AppState {
-            authenticator: authenticator(&pool),
-        });
+    let app =
+        Router::new()
+            .route(
+                "/me",
+                get(
+                    |Verified(AccessToken(claims)): Verified<AccessToken>| async move {
+                        claims.sub.clone()
+                    },
+                ),
+            )
+            .route(
+                "/tenant",
+                get(|Verified(Claims(mine)): Verified<Claims<Tenant>>| async move { mine.tenant }),
+            )
+            .route(
+                "/maybe",
+                get(|token: Option<Verified<VerifiedToken>>| async move {
+                    token.map_or("anonymous".to_owned(), |Verified(token)| {
+                        token.kid().to_owned()
+                    })
+                }),
+            )
+            .with_state(AppState {
+                authenticator: authenticator(&pool),
+            });
     let token = pool
         .access_token()
         .claim("custom:tenant", "acme")

@@ -84,9 +84,6 @@ pub async fn setup() -> Setup {
         .cognito(pool.any_token_use().client_ids(ids))
         .build()
         .unwrap_or_else(|err| fail(&err.to_string()));
-    if let Err(err) = verifier.hydrate().await {
-        eprintln!("warning: {err} (will retry on demand)");
-    }
     for issuer in verifier.issuers() {
         println!("accepting tokens from {issuer}");
     }

@@ -74,6 +74,13 @@ struct Source {
     /// Milliseconds since the store's epoch before which no background
     /// refresh may start; `u64::MAX` while one runs.
     next_refresh_ms: AtomicU64,
+    /// Milliseconds since the store's epoch when the cached set reaches
+    /// its TTL (`u64::MAX` for a static set): one atomic load tells a hit
+    /// whether a refresh is due.
+    stale_at_ms: AtomicU64,
+    /// Bumped whenever a new set is cached: a verification remembered with
+    /// the current generation used a key that is still in place.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -88,6 +95,7 @@ struct FetchMeta {
 pub(crate) struct CachedSet {
     keys: Arc<KeySet>,
     fetched_at: Instant,
+    generation: u64,
 }
 
 /// Why a fetch was asked for.
@@ -98,24 +106,109 @@ enum Reason {
     Refresh,
 }
 
+/// Sets recently used by this thread: (store id, source, set). Reading
+/// them touches no shared cache line, so verifications on several cores do
+/// not slow each other down; the source's generation tells whether a
+/// remembered set is still the current one.
+type RecentSet = (usize, SourceId, Arc<CachedSet>);
+
+/// How many sets a thread remembers.
+const RECENT_SETS: usize = 8;
+
+thread_local! {
+    static RECENT_SETS_OF_THREAD: std::cell::RefCell<Vec<RecentSet>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The outcome of a key lookup that may not wait.
+pub(crate) enum CachedKey<R> {
+    /// The key was there; here is what the caller made of it.
+    Found(R),
+    /// The `kid` is in the set more than once.
+    Ambiguous(Error),
+    /// Nothing cached, or the `kid` is not in the cached set: take the
+    /// waiting path.
+    Miss,
+}
+
 /// The JWKS cache and fetcher shared by one verifier.
 pub(crate) struct JwksStore {
-    sets: moka::sync::Cache<Arc<str>, Arc<CachedSet>>,
+    /// One entry per source (a JWKS URL, a discovery document or a static
+    /// set), keyed by its index.
+    sets: moka::sync::Cache<SourceId, Arc<CachedSet>>,
     sources: Vec<Source>,
     fetcher: Fetcher,
     options: CacheOptions,
     epoch: Instant,
+    /// Tells this store's sets from another's in the per-thread memory.
+    id: usize,
 }
 
 impl JwksStore {
     pub(crate) fn new(fetcher: Fetcher, options: CacheOptions) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         JwksStore {
             sets: moka::sync::Cache::builder().build(),
             sources: Vec::new(),
             fetcher,
             options,
             epoch: Instant::now(),
+            id: usize::try_from(NEXT_ID.fetch_add(1, Ordering::Relaxed)).unwrap_or(0),
         }
+    }
+
+    /// The key for `kid` if the current set of source `id` is cached and
+    /// holds it, handed to `use_key` together with the set's generation;
+    /// nothing shared is written on the way. A due refresh is started.
+    pub(crate) fn with_cached_key<R>(
+        self: &Arc<Self>,
+        id: SourceId,
+        kid: &str,
+        use_key: impl FnOnce(&PublicJwk, u64) -> R,
+    ) -> CachedKey<R> {
+        let Some(source) = self.sources.get(id) else {
+            return CachedKey::Miss;
+        };
+        let generation = source.generation.load(Ordering::Acquire);
+        if generation == 0 {
+            return CachedKey::Miss;
+        }
+        if self.now_ms() >= source.stale_at_ms.load(Ordering::Relaxed)
+            && let Some(set) = self.sets.get(&id)
+        {
+            self.refresh_in_background_if_stale(id, source, &set);
+        }
+        RECENT_SETS_OF_THREAD.with(|recent| {
+            let mut recent = recent.borrow_mut();
+            let position = recent.iter().position(|(store, source, set)| {
+                *store == self.id && *source == id && set.generation == generation
+            });
+            let position = match position {
+                Some(position) => position,
+                None => {
+                    let Some(set) = self.sets.get(&id) else {
+                        return CachedKey::Miss;
+                    };
+                    recent.retain(|(store, source, _)| !(*store == self.id && *source == id));
+                    if recent.len() >= RECENT_SETS {
+                        recent.remove(0);
+                    }
+                    recent.push((self.id, id, set));
+                    recent.len() - 1
+                }
+            };
+            let Some((_, _, set)) = recent.get(position) else {
+                return CachedKey::Miss;
+            };
+            match set.keys.get(kid) {
+                Some(KeySlot::Key(key)) => CachedKey::Found(use_key(key, set.generation)),
+                Some(slot @ KeySlot::Ambiguous(_)) => match slot_to_key(slot, kid) {
+                    Err(err) => CachedKey::Ambiguous(err),
+                    Ok(_) => CachedKey::Miss,
+                },
+                None => CachedKey::Miss,
+            }
+        })
     }
 
     /// Adds a source, or returns the existing one with the same name.
@@ -136,15 +229,19 @@ impl JwksStore {
             return index;
         }
         let name: Arc<str> = Arc::from(name);
-        if let Location::Static(keys) = &location {
+        let generation = if let Location::Static(keys) = &location {
             self.sets.insert(
-                name.clone(),
+                self.sources.len(),
                 Arc::new(CachedSet {
                     keys: keys.clone(),
                     fetched_at: Instant::now(),
+                    generation: 1,
                 }),
             );
-        }
+            1
+        } else {
+            0
+        };
         self.sources.push(Source {
             name,
             location,
@@ -152,14 +249,10 @@ impl JwksStore {
             fetch_lock: tokio::sync::Mutex::new(()),
             meta: Mutex::new(FetchMeta::default()),
             next_refresh_ms: AtomicU64::new(0),
+            stale_at_ms: AtomicU64::new(u64::MAX),
+            generation: AtomicU64::new(generation),
         });
         self.sources.len() - 1
-    }
-
-    pub(crate) fn source_name(&self, id: SourceId) -> &str {
-        self.sources
-            .get(id)
-            .map_or("unknown source", |source| &source.name)
     }
 
     /// The key for `kid` from source `id`, fetching as the rules allow.
@@ -167,14 +260,14 @@ impl JwksStore {
         self: &Arc<Self>,
         id: SourceId,
         kid: &str,
-    ) -> Result<Arc<PublicJwk>, Error> {
+    ) -> Result<(Arc<PublicJwk>, u64), Error> {
         let source = self.source(id)?;
-        let cached = self.sets.get(&source.name);
+        let cached = self.sets.get(&id);
         let set = match cached {
             Some(set) => {
-                self.refresh_in_background_if_stale(id, source, &set);
+                self.refresh_if_due(id, source, &set);
                 if let Some(slot) = set.keys.get(kid) {
-                    return slot_to_key(slot, kid);
+                    return slot_to_key(slot, kid).map(|key| (key, set.generation));
                 }
                 if !self.may_refetch_for_unknown_kid(source) {
                     return Err(unknown_kid(kid));
@@ -189,8 +282,45 @@ impl JwksStore {
             None => self.fetch(id, None, Reason::Cold).await?,
         };
         match set.keys.get(kid) {
-            Some(slot) => slot_to_key(slot, kid),
+            Some(slot) => slot_to_key(slot, kid).map(|key| (key, set.generation)),
             None => Err(unknown_kid(kid)),
+        }
+    }
+
+    /// Whether a key that verified a token (`kid` with `fingerprint`, seen
+    /// in generation `seen`) is still the key under that `kid`. One atomic
+    /// load while the set is unchanged; after a refresh, a look at the new
+    /// set (and `seen` moves on when the key survived). Also starts a
+    /// background refresh when one is due, as any key lookup does.
+    pub(crate) fn key_unchanged(
+        self: &Arc<Self>,
+        id: SourceId,
+        kid: &str,
+        fingerprint: u64,
+        seen: &AtomicU64,
+    ) -> bool {
+        let Some(source) = self.sources.get(id) else {
+            return false;
+        };
+        if self.now_ms() >= source.stale_at_ms.load(Ordering::Relaxed)
+            && let Some(set) = self.sets.get(&id)
+        {
+            self.refresh_in_background_if_stale(id, source, &set);
+        }
+        let current = source.generation.load(Ordering::Acquire);
+        if seen.load(Ordering::Relaxed) == current {
+            return true;
+        }
+        if self.cached_fingerprint(id, kid) == Some(fingerprint) {
+            seen.store(current, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    fn refresh_if_due(self: &Arc<Self>, id: SourceId, source: &Source, set: &CachedSet) {
+        if self.now_ms() >= source.stale_at_ms.load(Ordering::Relaxed) {
+            self.refresh_in_background_if_stale(id, source, set);
         }
     }
 
@@ -198,7 +328,7 @@ impl JwksStore {
     pub(crate) async fn hydrate(self: &Arc<Self>) -> Vec<(String, Error)> {
         let mut failures = Vec::new();
         for (id, source) in self.sources.iter().enumerate() {
-            if source.on_demand || self.sets.contains_key(&source.name) {
+            if source.on_demand || self.sets.contains_key(&id) {
                 continue;
             }
             if let Err(err) = self.fetch(id, None, Reason::Cold).await {
@@ -208,13 +338,18 @@ impl JwksStore {
         failures
     }
 
+    /// The fingerprint of the key now cached under `kid`, without fetching.
+    fn cached_fingerprint(&self, id: SourceId, kid: &str) -> Option<u64> {
+        match self.sets.get(&id)?.keys.get(kid)? {
+            KeySlot::Key(key) => Some(key.fingerprint),
+            KeySlot::Ambiguous(_) => None,
+        }
+    }
+
     /// The `kid`s currently cached for a source (for diagnostics and tests).
     pub(crate) fn cached_kids(&self, id: SourceId) -> Vec<String> {
-        let Some(source) = self.sources.get(id) else {
-            return Vec::new();
-        };
         self.sets
-            .get(&source.name)
+            .get(&id)
             .map(|set| set.keys.kids().map(str::to_owned).collect())
             .unwrap_or_default()
     }
@@ -256,7 +391,7 @@ impl JwksStore {
         };
         let store = Arc::clone(self);
         runtime.spawn(async move {
-            let outcome = match store.sets.get(store.source_name(id)) {
+            let outcome = match store.sets.get(&id) {
                 Some(seen) => store
                     .fetch(id, Some(&seen), Reason::Refresh)
                     .await
@@ -306,7 +441,7 @@ impl JwksStore {
     ) -> Result<Arc<CachedSet>, Error> {
         let source = self.source(id)?;
         let _turn = source.fetch_lock.lock().await;
-        if let Some(current) = self.sets.get(&source.name) {
+        if let Some(current) = self.sets.get(&id) {
             let newer = seen.is_none_or(|seen| !Arc::ptr_eq(seen, &current));
             if newer {
                 return Ok(current);
@@ -343,11 +478,18 @@ impl JwksStore {
                 meta.last_error = None;
                 drop(meta);
                 tracing::debug!(source = %source.name, keys = keys.len(), "JWKS fetched");
+                let generation = source.generation.load(Ordering::Relaxed) + 1;
                 let set = Arc::new(CachedSet {
                     keys: Arc::new(keys),
                     fetched_at: Instant::now(),
+                    generation,
                 });
-                self.sets.insert(source.name.clone(), set.clone());
+                self.sets.insert(id, set.clone());
+                let ttl_ms = u64::try_from(self.options.ttl.as_millis()).unwrap_or(u64::MAX / 2);
+                source
+                    .stale_at_ms
+                    .store(self.now_ms().saturating_add(ttl_ms), Ordering::Relaxed);
+                source.generation.store(generation, Ordering::Release);
                 Ok(set)
             }
             Err(reason) => {

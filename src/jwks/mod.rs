@@ -3,5 +3,5 @@
 pub(crate) mod cache;
 pub(crate) mod fetch;
 
-pub(crate) use cache::{CacheOptions, JwksStore, Location, SourceId};
+pub(crate) use cache::{CacheOptions, CachedKey, JwksStore, Location, SourceId};
 pub(crate) use fetch::Fetcher;

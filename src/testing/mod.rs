@@ -209,6 +209,13 @@ impl MockPool {
         self.state.jwks_requests.load(Ordering::SeqCst)
     }
 
+    /// `{base_url}/__stats`: the request counts as JSON
+    /// (`{"jwks_requests": n, "discovery_requests": m}`), for checks made
+    /// from another process.
+    pub fn stats_url(&self) -> String {
+        format!("{}/__stats", self.state.base_url)
+    }
+
     /// How many discovery requests the server has seen.
     pub fn discovery_requests(&self) -> u64 {
         self.state.discovery_requests.load(Ordering::SeqCst)

@@ -41,6 +41,13 @@ async fn respond(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path();
+    if path == "/__stats" {
+        let body = serde_json::json!({
+            "jwks_requests": state.jwks_requests.load(Ordering::SeqCst),
+            "discovery_requests": state.discovery_requests.load(Ordering::SeqCst),
+        });
+        return Ok(json(StatusCode::OK, body.to_string().into_bytes()));
+    }
     let prefix = format!("/{}/.well-known/", state.pool_id);
     let Some(document) = path.strip_prefix(&prefix) else {
         return Ok(plain(StatusCode::NOT_FOUND, "not found"));

@@ -82,9 +82,6 @@ where
                     };
                     match outcome {
                         Ok(authentication) => {
-                            if let Some(token) = authentication.token() {
-                                request.extensions_mut().insert(token.clone());
-                            }
                             request.extensions_mut().insert(authentication);
                             let future = inner.call(request);
                             state.set(State::Calling { future });

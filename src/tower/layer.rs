@@ -9,9 +9,9 @@ use crate::claims::Requirement;
 use crate::web::{Authenticator, Guard, StaticRequirement};
 
 /// Verifies the request's token and puts an
-/// [`Authentication`](crate::web::Authentication) (and, when verified, the
-/// [`VerifiedToken`](crate::VerifiedToken)) into its extensions; refuses
-/// the request otherwise.
+/// [`Authentication`](crate::web::Authentication) into its extensions
+/// (its [`token()`](crate::web::Authentication::token) is the
+/// [`VerifiedToken`](crate::VerifiedToken)); refuses the request otherwise.
 ///
 /// ```
 /// use cognito_auth::tower::AuthLayer;
@@ -23,8 +23,9 @@ use crate::web::{Authenticator, Guard, StaticRequirement};
 /// let service = tower::ServiceBuilder::new()
 ///     .layer(AuthLayer::new(Authenticator::new(verifier)))
 ///     .service_fn(|request: http::Request<String>| async move {
-///         let token = request.extensions().get::<cognito_auth::VerifiedToken>();
-///         Ok::<_, std::convert::Infallible>(http::Response::new(format!("{:?}", token.map(|t| t.sub()))))
+///         let authentication = request.extensions().get::<cognito_auth::web::Authentication>();
+///         let sub = authentication.and_then(|a| a.token()).and_then(|t| t.sub().map(str::to_owned));
+///         Ok::<_, std::convert::Infallible>(http::Response::new(format!("{sub:?}")))
 ///     });
 /// # Ok::<(), cognito_auth::Error>(())
 /// ```

@@ -39,7 +39,7 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let verification = Box::pin(self.authenticator.authenticate_or_render(&request));
+        let verification = self.authenticator.authenticate_or_render_http(&request);
         // The service that was polled ready handles this request; a clone
         // takes its place for the next one.
         let clone = self.inner.clone();

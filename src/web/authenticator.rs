@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::rejection::{
     AuthRejection, RejectionContext, RejectionResponse, RenderRejection, StandardRejection,
 };
-use super::token_source::{RequestHead, TokenLookup, TokenSource};
+#[cfg(feature = "tower")]
+use super::token_source::{BearerToken, bearer_token_bytes};
+use super::token_source::{RequestHead, TokenLookup, TokenSource, is_b64token};
 use crate::verified::VerifiedToken;
 use crate::verify::Verifier;
 
@@ -45,11 +47,14 @@ pub enum Mode {
 /// # Ok::<(), cognito_auth::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Authenticator {
+pub struct Authenticator(Arc<Settings>);
+
+#[derive(Clone)]
+struct Settings {
     verifier: Verifier,
     source: TokenSource,
     mode: Mode,
-    context: Arc<RejectionContext>,
+    context: RejectionContext,
     renderer: Arc<dyn RenderRejection>,
 }
 
@@ -65,24 +70,24 @@ impl Authenticator {
     /// Bearer header, required mode, realm `api`, `Retry-After: 5`, the
     /// standard JSON rejections.
     pub fn new(verifier: Verifier) -> Self {
-        Authenticator {
+        Authenticator(Arc::new(Settings {
             verifier,
             source: TokenSource::bearer(),
             mode: Mode::Required,
-            context: Arc::new(RejectionContext::default()),
+            context: RejectionContext::default(),
             renderer: Arc::new(StandardRejection),
-        }
+        }))
     }
 
     /// Where to find the token (default: the bearer header).
     pub fn token_source(mut self, source: TokenSource) -> Self {
-        self.source = source;
+        Arc::make_mut(&mut self.0).source = source;
         self
     }
 
     /// Required or optional authentication.
     pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = mode;
+        Arc::make_mut(&mut self.0).mode = mode;
         self
     }
 
@@ -93,30 +98,30 @@ impl Authenticator {
 
     /// The `realm` of `WWW-Authenticate` challenges (default `api`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.context).realm = realm.into();
+        Arc::make_mut(&mut self.0).context.realm = realm.into();
         self
     }
 
     /// The `Retry-After` of 503 answers (default 5 s).
     pub fn retry_after(mut self, delay: Duration) -> Self {
-        Arc::make_mut(&mut self.context).retry_after_seconds = delay.as_secs().max(1);
+        Arc::make_mut(&mut self.0).context.retry_after_seconds = delay.as_secs().max(1);
         self
     }
 
     /// Renders refusals your way (a [`RenderRejection`] or a closure).
     pub fn render_with(mut self, renderer: impl RenderRejection) -> Self {
-        self.renderer = Arc::new(renderer);
+        Arc::make_mut(&mut self.0).renderer = Arc::new(renderer);
         self
     }
 
     /// The verifier.
     pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+        &self.0.verifier
     }
 
     /// The mode.
     pub fn current_mode(&self) -> Mode {
-        self.mode
+        self.0.mode
     }
 
     /// Finds the token and returns a future that verifies it; the future
@@ -125,19 +130,19 @@ impl Authenticator {
         &self,
         request: &dyn RequestHead,
     ) -> impl Future<Output = Result<Authentication, AuthRejection>> + Send + 'static {
-        let lookup = self.source.lookup(request);
+        let lookup = self.0.source.lookup(request);
         let authenticator = self.clone();
         async move { authenticator.judge(lookup).await }
     }
 
     /// Like [`authenticate`](Self::authenticate), with refusals already
     /// rendered.
-    #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
+    #[cfg_attr(not(feature = "actix"), allow(dead_code))]
     pub(crate) fn authenticate_or_render(
         &self,
         request: &dyn RequestHead,
     ) -> impl Future<Output = Result<Authentication, RejectionResponse>> + Send + 'static {
-        let lookup = self.source.lookup(request);
+        let lookup = self.0.source.lookup(request);
         let authenticator = self.clone();
         async move {
             authenticator
@@ -147,15 +152,68 @@ impl Authenticator {
         }
     }
 
+    /// The tower path: with the bearer source, the token is read in place
+    /// from a clone of the header value (a reference count), not copied.
+    #[cfg(feature = "tower")]
+    pub(crate) fn authenticate_or_render_http<B>(
+        &self,
+        request: &http::Request<B>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Authentication, RejectionResponse>> + Send>>
+    {
+        let authenticator = self.clone();
+        if self.0.source.is_bearer() {
+            let mut values = request
+                .headers()
+                .get_all(http::header::AUTHORIZATION)
+                .iter();
+            if let (Some(value), None) = (values.next(), values.next())
+                && let BearerToken::At(range) = bearer_token_bytes(value.as_bytes())
+            {
+                let value = value.clone();
+                return Box::pin(async move {
+                    let token = value
+                        .as_bytes()
+                        .get(range)
+                        .and_then(|token| std::str::from_utf8(token).ok());
+                    let outcome = match token {
+                        Some(token) => authenticator.judge_token(token).await,
+                        None => Err(AuthRejection::InvalidRequest(
+                            "the Authorization header is not visible ASCII".to_owned(),
+                        )),
+                    };
+                    outcome.map_err(|rejection| authenticator.render(&rejection))
+                });
+            }
+        }
+        let lookup = self.0.source.lookup(request);
+        Box::pin(async move {
+            authenticator
+                .judge(lookup)
+                .await
+                .map_err(|rejection| authenticator.render(&rejection))
+        })
+    }
+
+    async fn judge_token(&self, token: &str) -> Result<Authentication, AuthRejection> {
+        match self.0.verifier.verify(token).await {
+            Ok(verified) => Ok(self.authentication(Some(verified))),
+            // A value that is not even a b64token (RFC 6750 §2.1) is a
+            // malformed request rather than an invalid token. Checked only
+            // on failure: a token that verifies is a JWS, whose characters
+            // all are b64token characters.
+            Err(_) if !is_b64token(token) => Err(AuthRejection::InvalidRequest(
+                "the credentials are not a single b64token (RFC 6750 §2.1)".to_owned(),
+            )),
+            Err(err) => Err(AuthRejection::from_error(err)),
+        }
+    }
+
     /// Verifies what a token source found, under this authenticator's mode.
     pub async fn judge(&self, lookup: TokenLookup) -> Result<Authentication, AuthRejection> {
         match lookup {
-            TokenLookup::Found(token) => match self.verifier.verify(&token).await {
-                Ok(verified) => Ok(self.authentication(Some(verified))),
-                Err(err) => Err(AuthRejection::from_error(err)),
-            },
+            TokenLookup::Found(token) => self.judge_token(&token).await,
             TokenLookup::Malformed(why) => Err(AuthRejection::InvalidRequest(why)),
-            TokenLookup::Missing => match self.mode {
+            TokenLookup::Missing => match self.0.mode {
                 Mode::Required => Err(AuthRejection::MissingToken),
                 Mode::Optional => Ok(self.authentication(None)),
             },
@@ -164,7 +222,7 @@ impl Authenticator {
 
     /// The HTTP answer for a refusal.
     pub fn render(&self, rejection: &AuthRejection) -> RejectionResponse {
-        self.renderer.render(rejection, &self.context)
+        self.0.renderer.render(rejection, &self.0.context)
     }
 
     fn authentication(&self, token: Option<VerifiedToken>) -> Authentication {
@@ -178,10 +236,10 @@ impl Authenticator {
 impl fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authenticator")
-            .field("verifier", &self.verifier)
-            .field("source", &self.source)
-            .field("mode", &self.mode)
-            .field("realm", &self.context.realm)
+            .field("verifier", &self.0.verifier)
+            .field("source", &self.0.source)
+            .field("mode", &self.0.mode)
+            .field("realm", &self.0.context.realm)
             .finish_non_exhaustive()
     }
 }

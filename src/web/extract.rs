@@ -4,13 +4,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
 use super::guard::{Guard, StaticRequirement};
 use super::rejection::AuthRejection;
-use crate::claims::{AccessClaims, IdClaims, TokenUse};
-use crate::error::{Error, echo};
+use crate::claims::{AccessClaims, IdClaims};
 use crate::verified::VerifiedToken;
 
 /// What a handler can ask for, made from a verified token.
@@ -26,8 +26,8 @@ impl FromVerified for VerifiedToken {
     }
 }
 
-/// The claims of a verified Cognito **access** token; an ID token is
-/// refused with `401 invalid_token`.
+/// The claims of a verified Cognito **access** token (shared, not
+/// copied); an ID token is refused with `401 invalid_token`.
 ///
 /// ```
 /// use cognito_auth::web::AccessToken;
@@ -38,36 +38,36 @@ impl FromVerified for VerifiedToken {
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct AccessToken(pub AccessClaims);
+pub struct AccessToken(pub Arc<AccessClaims>);
 
 impl FromVerified for AccessToken {
     fn from_verified(token: &VerifiedToken) -> Result<Self, AuthRejection> {
-        match token.access() {
-            Some(claims) => Ok(AccessToken(claims.clone())),
-            None => Err(wrong_use(token, TokenUse::Access)),
-        }
+        token
+            .shared_access()
+            .map(|claims| AccessToken(claims.clone()))
+            .map_err(AuthRejection::InvalidToken)
     }
 }
 
-/// The claims of a verified Cognito **ID** token; an access token is
-/// refused with `401 invalid_token`.
+/// The claims of a verified Cognito **ID** token (shared, not copied); an
+/// access token is refused with `401 invalid_token`.
 ///
 /// ```
 /// use cognito_auth::web::IdToken;
 ///
 /// async fn profile(IdToken(claims): IdToken) -> String {
-///     claims.email.unwrap_or_default()
+///     claims.email.clone().unwrap_or_default()
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdToken(pub IdClaims);
+pub struct IdToken(pub Arc<IdClaims>);
 
 impl FromVerified for IdToken {
     fn from_verified(token: &VerifiedToken) -> Result<Self, AuthRejection> {
-        match token.id() {
-            Some(claims) => Ok(IdToken(claims.clone())),
-            None => Err(wrong_use(token, TokenUse::Id)),
-        }
+        token
+            .shared_id()
+            .map(|claims| IdToken(claims.clone()))
+            .map_err(AuthRejection::InvalidToken)
     }
 }
 
@@ -151,13 +151,4 @@ impl<R: StaticRequirement> FromVerified for Require<R> {
             requirement: PhantomData,
         })
     }
-}
-
-fn wrong_use(token: &VerifiedToken, expected: TokenUse) -> AuthRejection {
-    AuthRejection::InvalidToken(Error::InvalidTokenUse {
-        expected: expected.as_str().to_owned(),
-        found: token
-            .token_use()
-            .map_or_else(|| "none".to_owned(), |found| echo(found.as_str())),
-    })
 }

@@ -32,4 +32,4 @@ pub use rejection::{
     AuthRejection, BearerChallenge, RejectionContext, RejectionResponse, RenderRejection,
     StandardRejection,
 };
-pub use token_source::{RequestHead, TokenLookup, TokenSource};
+pub use token_source::{RequestHead, SingleHeader, TokenLookup, TokenSource};

@@ -1,0 +1,376 @@
+//! Verification benchmarks. The raw RSA baseline runs in the same process
+//! as the crate's paths, so the ratios printed at the end are measured on
+//! the same machine at the same time (absolute numbers drift on shared
+//! machines; ratios much less).
+//!
+//! ```text
+//! cargo bench --bench verify --features testing,axum
+//! ```
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cognito_auth::testing::MockPool;
+use cognito_auth::tower::AuthLayer;
+use cognito_auth::web::Authenticator;
+use cognito_auth::{TokenUse, Verifier, decode_unverified};
+use criterion::{Criterion, Throughput};
+use tower::{Service, ServiceExt};
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    _pool: MockPool,
+    access: String,
+    id: String,
+    raw_key: ParsedPublicKey,
+    uncached: Verifier,
+    cached: Verifier,
+    jwks: String,
+}
+
+fn fixture() -> Fixture {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pool = runtime.block_on(MockPool::start()).unwrap();
+    // A realistic Cognito access token: groups, scopes, the usual claims.
+    let access = pool
+        .access_token()
+        .username("alice@example.com")
+        .groups(["admin", "reports"])
+        .scopes(["openid", "email", "api/reports.read", "api/reports.write"])
+        .sign()
+        .unwrap();
+    let id = pool
+        .id_token()
+        .username("alice@example.com")
+        .claim("custom:tenant", "acme")
+        .sign()
+        .unwrap();
+    let builder = |cache: bool| {
+        let builder = Verifier::builder().cognito(
+            pool.cognito_pool()
+                .any_token_use()
+                .client_id(pool.client_id()),
+        );
+        let builder = if cache {
+            builder
+        } else {
+            builder.no_verified_token_cache()
+        };
+        let verifier = builder.build().unwrap();
+        runtime.block_on(verifier.hydrate()).unwrap();
+        verifier
+    };
+    let uncached = builder(false);
+    let cached = builder(true);
+    // The raw baseline: the access key parsed once, as aws-lc-rs allows.
+    let kid = decode_unverified(&access).unwrap().header["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jwk = pool
+        .served_keys()
+        .into_iter()
+        .find(|key| key.kid() == kid)
+        .unwrap()
+        .jwk();
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
+    let raw_key = RsaPublicKeyComponents { n: &n, e: &e }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .unwrap();
+    let jwks = pool.jwks_json();
+    Fixture {
+        runtime,
+        _pool: pool,
+        access,
+        id,
+        raw_key,
+        uncached,
+        cached,
+        jwks,
+    }
+}
+
+/// Runs `iters` verifications inside one `block_on`, so runtime entry is
+/// not part of the per-verification cost.
+fn verify_loop(fixture: &Fixture, verifier: &Verifier, token: &str, iters: u64) -> Duration {
+    fixture.runtime.block_on(async {
+        let started = Instant::now();
+        for _ in 0..iters {
+            black_box(verifier.verify(black_box(token)).await.unwrap());
+        }
+        started.elapsed()
+    })
+}
+
+fn benches(c: &mut Criterion, fixture: &Fixture) {
+    let (signing_input, signature) = fixture.access.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+
+    let mut group = c.benchmark_group("rs256");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_rsa_verify", |b| {
+        b.iter(|| {
+            fixture
+                .raw_key
+                .verify_sig(black_box(signing_input.as_bytes()), black_box(&signature))
+                .unwrap()
+        })
+    });
+    group.bench_function("verify_access_token", |b| {
+        b.iter_custom(|iters| verify_loop(fixture, &fixture.uncached, &fixture.access, iters))
+    });
+    group.bench_function("verify_id_token", |b| {
+        b.iter_custom(|iters| verify_loop(fixture, &fixture.uncached, &fixture.id, iters))
+    });
+    group.bench_function("verified_token_cache_hit", |b| {
+        b.iter_custom(|iters| verify_loop(fixture, &fixture.cached, &fixture.access, iters))
+    });
+    group.bench_function("verify_access_token_2_threads", |b| {
+        b.iter_custom(|iters| two_threads(fixture, iters))
+    });
+    group.bench_function("raw_rsa_verify_2_threads", |b| {
+        b.iter_custom(|iters| {
+            let half = iters.div_ceil(2);
+            let started = Instant::now();
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| {
+                        for _ in 0..half {
+                            fixture
+                                .raw_key
+                                .verify_sig(
+                                    black_box(signing_input.as_bytes()),
+                                    black_box(&signature),
+                                )
+                                .unwrap();
+                        }
+                    });
+                }
+            });
+            started.elapsed()
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("parse");
+    group.bench_function("decode_unverified", |b| {
+        b.iter(|| decode_unverified(black_box(&fixture.access)).unwrap())
+    });
+    group.bench_function("jwks_static_build", |b| {
+        b.iter(|| {
+            Verifier::builder()
+                .cognito(
+                    cognito_auth::CognitoPool::new("us-east-1_AbCdEf123")
+                        .jwks_static(black_box(fixture.jwks.clone()))
+                        .token_use(TokenUse::Access)
+                        .any_client(),
+                )
+                .build()
+                .unwrap()
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tower");
+    let layer = |verifier: &Verifier| AuthLayer::new(Authenticator::new(verifier.clone()));
+    let handler = tower::service_fn(|_request: http::Request<String>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
+    });
+    for (name, verifier) in [
+        ("oneshot_uncached", &fixture.uncached),
+        ("oneshot_cached", &fixture.cached),
+    ] {
+        let service = tower::ServiceBuilder::new()
+            .layer(layer(verifier))
+            .service(handler);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                fixture.runtime.block_on(async {
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        let request = http::Request::builder()
+                            .header("authorization", format!("Bearer {}", fixture.access))
+                            .body(String::new())
+                            .unwrap();
+                        let response = service.clone().oneshot(request).await.unwrap();
+                        assert_eq!(response.status(), 200);
+                        black_box(response);
+                    }
+                    started.elapsed()
+                })
+            })
+        });
+    }
+    let mut unprotected = handler;
+    group.bench_function("oneshot_unprotected", |b| {
+        b.iter_custom(|iters| {
+            fixture.runtime.block_on(async {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let request = http::Request::builder()
+                        .header("authorization", format!("Bearer {}", fixture.access))
+                        .body(String::new())
+                        .unwrap();
+                    let response = unprotected
+                        .ready()
+                        .await
+                        .unwrap()
+                        .call(request)
+                        .await
+                        .unwrap();
+                    black_box(response);
+                }
+                started.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+/// Total wall time for `iters` verifications split over two threads, each
+/// on its own runtime: a time per verification that halves when both
+/// cores work.
+fn two_threads(fixture: &Fixture, iters: u64) -> Duration {
+    let half = iters.div_ceil(2);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    for _ in 0..half {
+                        black_box(fixture.uncached.verify(&fixture.access).await.unwrap());
+                    }
+                });
+            });
+        }
+    });
+    started.elapsed()
+}
+
+/// The mean of a benchmark from criterion's output, in nanoseconds.
+fn mean_ns(group: &str, name: &str) -> Option<f64> {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()?
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new")
+        .join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+fn print_ratios() {
+    let get = |group, name| mean_ns(group, name);
+    println!("\n== ratios (same run) ==");
+    if let (Some(raw), Some(full), Some(id), Some(hit), Some(two)) = (
+        get("rs256", "raw_rsa_verify"),
+        get("rs256", "verify_access_token"),
+        get("rs256", "verify_id_token"),
+        get("rs256", "verified_token_cache_hit"),
+        get("rs256", "verify_access_token_2_threads"),
+    ) {
+        println!(
+            "raw RSA verify             {raw:>10.0} ns  ({:.0}/s)",
+            1e9 / raw
+        );
+        println!(
+            "full verify, access token  {full:>10.0} ns  ({:.0}/s)",
+            1e9 / full
+        );
+        println!("full verify, ID token      {id:>10.0} ns");
+        println!("verified-token cache hit   {hit:>10.0} ns");
+        println!(
+            "target 1: full verify rate / raw RSA rate      = {:.3}  (>= 0.90)",
+            raw / full
+        );
+        println!(
+            "target 1: 2 threads rate / 1 thread rate       = {:.3}  (>= 1.8)",
+            full / two
+        );
+        if let Some(raw_two) = get("rs256", "raw_rsa_verify_2_threads") {
+            println!(
+                "          (machine ceiling: raw RSA on 2 threads / 1 = {:.3})",
+                raw / raw_two
+            );
+        }
+        println!(
+            "target 2: cache hit rate / full verify rate    = {:.1}  (>= 30)",
+            full / hit
+        );
+    }
+    if let (Some(open), Some(uncached), Some(cached)) = (
+        get("tower", "oneshot_unprotected"),
+        get("tower", "oneshot_uncached"),
+        get("tower", "oneshot_cached"),
+    ) {
+        println!(
+            "tower oneshot: unprotected {open:.0} ns, cached {cached:.0} ns, uncached {uncached:.0} ns"
+        );
+        println!(
+            "tower oneshot rate with cache / unprotected    = {:.3}",
+            open / cached
+        );
+    }
+}
+
+/// Target 1 measured in alternation: short batches of raw RSA
+/// verifications and of full verifications take turns, so both see the
+/// same machine load; the median of the per-round ratios is printed.
+fn paired_ratio(fixture: &Fixture) {
+    let (signing_input, signature) = fixture.access.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    const BATCH: u32 = 50;
+    let mut ratios = Vec::new();
+    let (mut raw_total, mut full_total) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..400 {
+        let started = Instant::now();
+        for _ in 0..BATCH {
+            fixture
+                .raw_key
+                .verify_sig(black_box(signing_input.as_bytes()), black_box(&signature))
+                .unwrap();
+        }
+        let raw = started.elapsed();
+        let full = verify_loop(
+            fixture,
+            &fixture.uncached,
+            &fixture.access,
+            u64::from(BATCH),
+        );
+        raw_total += raw;
+        full_total += full;
+        ratios.push(raw.as_secs_f64() / full.as_secs_f64());
+    }
+    ratios.sort_by(f64::total_cmp);
+    let rounds = ratios.len() as u32;
+    println!(
+        "paired (400 alternating rounds of {BATCH}): raw {} ns, full {} ns; median full rate / raw rate = {:.3}",
+        (raw_total / (rounds * BATCH)).as_nanos(),
+        (full_total / (rounds * BATCH)).as_nanos(),
+        ratios[ratios.len() / 2]
+    );
+}
+
+fn main() {
+    let fixture = fixture();
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    benches(&mut criterion, &fixture);
+    criterion.final_summary();
+    print_ratios();
+    paired_ratio(&fixture);
+}
