@@ -52,6 +52,10 @@ pub mod testing;
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use claims::{AccessClaims, IdClaims, Match, NameSet, Requirement, TokenUse};
 pub use error::{Error, Result, ServiceError};
 pub use jsonwebtoken::Algorithm;

@@ -571,3 +571,74 @@ async fn secrets_never_show_in_debug_output() {
     }
     assert!(debug.contains("[redacted]"));
 }
+
+// ---- answer size caps ----------------------------------------------------------------
+
+/// A raw HTTP server answering every request with `total` bytes of body in
+/// 1 KiB chunks, chunked encoding, no `Content-Length`.
+async fn chunked_server(total: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("400\r\n{}\r\n", " ".repeat(1024));
+                for _ in 0..total / 1024 {
+                    if socket.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn answers_past_the_size_cap_are_refused_not_read() {
+    // Cognito API, declared length above the cap.
+    let big: &'static str =
+        Box::leak(format!("{{\"pad\":\"{}\"}}", "x".repeat(4096)).into_boxed_str());
+    let fake = Arc::new(FakeCognito::default());
+    *fake.script.lock().unwrap() = vec![(200, JSON, big)];
+    let base = serve(
+        Router::new()
+            .route("/", post(fake_cognito_handler))
+            .with_state(fake),
+    )
+    .await;
+    let client = CognitoClient::builder()
+        .endpoint(base)
+        .max_response_bytes(1024)
+        .build()
+        .unwrap();
+    let err = client.get_user(&Secret::new("token")).await.unwrap_err();
+    assert_eq!(err.kind(), "transport");
+    assert!(err.to_string().contains("larger than 1024 bytes"), "{err}");
+
+    // Token endpoint, streamed without a length: 1 MiB against a 4 KiB cap
+    // fails; a 1 KiB answer under a 4 KiB cap is read (and, not being a
+    // token answer, reported as such rather than as too large).
+    let url = chunked_server(1024 * 1024).await;
+    let endpoint = TokenEndpoint::new(&format!("{url}/oauth2/token"), CLIENT_ID)
+        .unwrap()
+        .max_response_bytes(4096);
+    let err = endpoint.client_credentials(&[]).await.unwrap_err();
+    assert_eq!(err.kind(), "transport");
+    assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
+
+    let url = chunked_server(1024).await;
+    let endpoint = TokenEndpoint::new(&format!("{url}/oauth2/token"), CLIENT_ID)
+        .unwrap()
+        .max_response_bytes(4096);
+    let err = endpoint.client_credentials(&[]).await.unwrap_err();
+    assert!(!err.to_string().contains("larger than"), "{err}");
+}

@@ -48,7 +48,11 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 
 use crate::error::{Error, Result};
+#[cfg(feature = "fuzzing")]
+pub(crate) use oauth::parse_token_answer;
 use wire::Wire;
+#[cfg(feature = "fuzzing")]
+pub(crate) use wire::parse_error;
 
 /// A client of the Cognito IdP JSON API.
 ///
@@ -123,6 +127,7 @@ pub struct CognitoClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
+    max_response_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +144,7 @@ impl Default for CognitoClientBuilder {
             connect_timeout: Duration::from_secs(3),
             retry: RetryPolicy::default(),
             http: None,
+            max_response_bytes: wire::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -179,6 +185,13 @@ impl CognitoClientBuilder {
     /// Sends requests with your own client (connection pool, proxy).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// The largest answer body read (default 1 MiB); a larger answer is a
+    /// `transport` error and is not read further.
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = max;
         self
     }
 
@@ -228,6 +241,7 @@ impl CognitoClientBuilder {
                 endpoint,
                 timeout: self.timeout,
                 retry: self.retry,
+                max_response_bytes: self.max_response_bytes,
             }),
         })
     }

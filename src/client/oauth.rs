@@ -36,6 +36,7 @@ pub struct TokenEndpoint {
     http: reqwest::Client,
     timeout: Duration,
     retry: RetryPolicy,
+    max_response_bytes: usize,
 }
 
 impl TokenEndpoint {
@@ -55,6 +56,7 @@ impl TokenEndpoint {
             http: reqwest::Client::new(),
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            max_response_bytes: super::wire::DEFAULT_MAX_RESPONSE_BYTES,
         })
     }
 
@@ -79,6 +81,13 @@ impl TokenEndpoint {
     /// Retries of connection failures, 5xx and 429 answers.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// The largest answer body read (default 1 MiB); a larger answer is a
+    /// `transport` error and is not read further.
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = max;
         self
     }
 
@@ -176,10 +185,10 @@ impl TokenEndpoint {
             })?;
             let status = response.status().as_u16();
             let request_id = super::wire::request_id(response.headers());
-            let text = response
-                .text()
+            let body = super::wire::read_capped(response, self.max_response_bytes)
                 .await
-                .map_err(|err| Error::Transport(format!("reading the answer failed: {err}")))?;
+                .map_err(|failure| Error::Transport(failure.to_string()))?;
+            let text = String::from_utf8_lossy(&body).into_owned();
             Ok::<_, Error>((status, request_id, text))
         };
         let (status, request_id, text) = tokio::time::timeout(self.timeout, exchange)

@@ -14,8 +14,8 @@ use crate::error::{Error, Result, ServiceError, error_chain};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
-/// The longest body read from an answer.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The longest answer body read by default (`max_response_bytes`).
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Sends operations to one Cognito endpoint.
 #[derive(Debug, Clone)]
@@ -24,6 +24,7 @@ pub(crate) struct Wire {
     pub(crate) endpoint: Url,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    pub(crate) max_response_bytes: usize,
 }
 
 /// One attempt's result, before the retry decision.
@@ -124,7 +125,12 @@ impl Wire {
             let response = request.send().await.map_err(|err| classify(&err))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = read_body(response).await?;
+            let body = read_capped(response, self.max_response_bytes)
+                .await
+                .map_err(|failure| match failure {
+                    BodyFailure::Read(err) => classify(&err),
+                    too_large @ BodyFailure::TooLarge(_) => Attempt::Other(too_large.to_string()),
+                })?;
             Ok::<_, Attempt>(Attempt::Answer {
                 status,
                 headers,
@@ -149,13 +155,35 @@ fn classify(err: &reqwest::Error) -> Attempt {
     }
 }
 
-async fn read_body(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, Attempt> {
+/// Why an answer body was not read.
+pub(crate) enum BodyFailure {
+    Read(reqwest::Error),
+    TooLarge(usize),
+}
+
+impl std::fmt::Display for BodyFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyFailure::Read(err) => write!(f, "reading the answer failed: {}", error_chain(err)),
+            BodyFailure::TooLarge(max) => write!(f, "the answer is larger than {max} bytes"),
+        }
+    }
+}
+
+/// Reads an answer body, stopping as soon as it passes `max` bytes (a
+/// declared `Content-Length` above `max` is refused before reading).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> std::result::Result<Vec<u8>, BodyFailure> {
+    let declared = response.content_length().unwrap_or(0);
+    if usize::try_from(declared).map_or(true, |declared| declared > max) {
+        return Err(BodyFailure::TooLarge(max));
+    }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|err| classify(&err))? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(Attempt::Other(format!(
-                "the answer is larger than {MAX_BODY_BYTES} bytes"
-            )));
+    while let Some(chunk) = response.chunk().await.map_err(BodyFailure::Read)? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyFailure::TooLarge(max));
         }
         body.extend_from_slice(&chunk);
     }
@@ -194,11 +222,11 @@ pub(crate) fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -
         .as_ref()
         .and_then(|value| value.get("__type").or_else(|| value.get("code")))
         .and_then(Value::as_str)
-        .map(clean_error_name);
+        .and_then(clean_error_name);
     let from_header = headers
         .get("x-amzn-errortype")
         .and_then(|value| value.to_str().ok())
-        .map(clean_error_name);
+        .and_then(clean_error_name);
     let message = json
         .as_ref()
         .and_then(|value| value.get("message").or_else(|| value.get("Message")))
@@ -215,10 +243,13 @@ pub(crate) fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -
     ServiceError::new(name, message, status).with_request_id(request_id(headers))
 }
 
-fn clean_error_name(raw: &str) -> String {
+/// The error name without any `prefix#` or `:suffix`; `None` when nothing
+/// is left (an empty name would say nothing).
+fn clean_error_name(raw: &str) -> Option<String> {
     let after_hash = raw.rsplit('#').next().unwrap_or(raw);
     let before_colon = after_hash.split(':').next().unwrap_or(after_hash);
-    before_colon.trim().to_owned()
+    let name = before_colon.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 fn describe_body(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
@@ -299,6 +330,34 @@ mod tests {
 
         let invalid_utf8 = parse_error(502, &http::HeaderMap::new(), &[0xff, 0xfe, 0x00]);
         assert_eq!(invalid_utf8.name(), "UnexpectedResponse");
+    }
+
+    /// Found by the `error_parse` fuzz target: names that clean up to
+    /// nothing gave an error with an empty name.
+    #[test]
+    fn empty_error_names_are_not_names() {
+        for body in [
+            &br#"{"__type":""}"#[..],
+            br#"{"__type":"prefix#"}"#,
+            br#"{"__type":":http://x"}"#,
+            br#"{"code":"  "}"#,
+        ] {
+            let error = parse_error(400, &http::HeaderMap::new(), body);
+            assert_eq!(
+                error.name(),
+                "UnexpectedResponse",
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let header = parse_error(400, &headers(&[("x-amzn-errortype", ":x")]), b"{}");
+        assert_eq!(header.name(), "UnexpectedResponse");
+        let fallback = parse_error(
+            400,
+            &headers(&[("x-amzn-errortype", "LimitExceededException")]),
+            br##"{"__type":"#"}"##,
+        );
+        assert_eq!(fallback.name(), "LimitExceededException");
     }
 
     #[test]

@@ -469,7 +469,16 @@ impl JwksStore {
             }
             meta.last_attempt = Some(now);
         }
-        let result = self.download(source).await;
+        // A set with no usable keys cannot be right where keys were before:
+        // treated as a failed fetch, so the cached keys keep serving.
+        let had_keys = seen.is_some_and(|set| set.keys.len() > 0);
+        let result = self.download(source).await.and_then(|keys| {
+            if had_keys && keys.len() == 0 {
+                Err("the JWKS holds no usable keys; keeping the cached ones".to_owned())
+            } else {
+                Ok(keys)
+            }
+        });
         let mut meta = source.meta.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
             Ok(keys) => {

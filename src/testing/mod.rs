@@ -63,6 +63,33 @@ pub enum JwksBehavior {
     },
     /// 302 to this location.
     Redirect(String),
+    /// Accepts connections and closes them without answering.
+    RefuseConnections,
+    /// Sends the headers and half the body, then resets the connection.
+    ResetMidBody,
+    /// Sends the headers, then waits this long before closing.
+    StallAfterHeaders(Duration),
+    /// A 200 JSON answer of this many bytes (spaces), with or without a
+    /// `Content-Length`; [`MockPool::bytes_sent`] counts what got out.
+    Huge {
+        /// Body size in bytes.
+        bytes: usize,
+        /// Whether `Content-Length` announces it (otherwise chunked).
+        declare_length: bool,
+    },
+}
+
+impl JwksBehavior {
+    /// Answered below HTTP, on the raw connection.
+    pub(crate) fn is_raw(&self) -> bool {
+        matches!(
+            self,
+            JwksBehavior::RefuseConnections
+                | JwksBehavior::ResetMidBody
+                | JwksBehavior::StallAfterHeaders(_)
+                | JwksBehavior::Huge { .. }
+        )
+    }
 }
 
 /// A user pool on loopback that serves a JWKS and mints tokens.
@@ -87,6 +114,7 @@ pub(crate) struct PoolState {
     behavior: RwLock<JwksBehavior>,
     jwks_requests: AtomicU64,
     discovery_requests: AtomicU64,
+    bytes_sent: AtomicU64,
 }
 
 /// Options for a [`MockPool`]: region, pool id, client id, issuer form.
@@ -216,6 +244,12 @@ impl MockPool {
         format!("{}/__stats", self.state.base_url)
     }
 
+    /// Body bytes written by [`JwksBehavior::Huge`] answers before the
+    /// client stopped reading.
+    pub fn bytes_sent(&self) -> u64 {
+        self.state.bytes_sent.load(Ordering::SeqCst)
+    }
+
     /// How many discovery requests the server has seen.
     pub fn discovery_requests(&self) -> u64 {
         self.state.discovery_requests.load(Ordering::SeqCst)
@@ -299,6 +333,7 @@ impl MockPoolBuilder {
             behavior: RwLock::new(JwksBehavior::Serve),
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
         });
         let server = server::start(state.clone(), listener);
         Ok(MockPool { state, server })

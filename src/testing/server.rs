@@ -26,6 +26,10 @@ pub(super) fn start(state: Arc<PoolState>, listener: TcpListener) -> JoinHandle<
             };
             let state = state.clone();
             tokio::spawn(async move {
+                if state.behavior().is_raw() {
+                    raw::answer(&state, stream).await;
+                    return;
+                }
                 let service = service_fn(move |request| respond(state.clone(), request));
                 // A client that goes away mid-answer is not our problem.
                 let _ = http1::Builder::new()
@@ -74,6 +78,11 @@ async fn respond(
 
 async fn jwks(state: &PoolState) -> Response<Full<Bytes>> {
     match state.behavior() {
+        // Answered on the raw connection before hyper sees it.
+        JwksBehavior::RefuseConnections
+        | JwksBehavior::ResetMidBody
+        | JwksBehavior::StallAfterHeaders(_)
+        | JwksBehavior::Huge { .. } => plain(StatusCode::INTERNAL_SERVER_ERROR, "unreachable"),
         JwksBehavior::Serve => json(StatusCode::OK, state.jwks_json().into_bytes()),
         JwksBehavior::Stall(delay) => {
             tokio::time::sleep(delay).await;
@@ -124,4 +133,94 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
         header::HeaderValue::from_static("text/plain"),
     );
     response
+}
+
+/// Misbehaviour below HTTP: answers written by hand on the socket.
+mod raw {
+    use std::sync::atomic::Ordering;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::super::{JwksBehavior, PoolState};
+
+    /// Reads the request head (counting JWKS requests), then misbehaves.
+    pub(super) async fn answer(state: &PoolState, mut stream: TcpStream) {
+        let behavior = state.behavior();
+        if behavior == JwksBehavior::RefuseConnections {
+            state.jwks_requests.fetch_add(1, Ordering::SeqCst);
+            // Closed without a word.
+            return;
+        }
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !head.windows(4).any(|window| window == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => head.extend_from_slice(buffer.get(..read).unwrap_or_default()),
+            }
+        }
+        if String::from_utf8_lossy(&head).contains("/.well-known/jwks.json") {
+            state.jwks_requests.fetch_add(1, Ordering::SeqCst);
+        }
+        let json_head = |length: Option<usize>| {
+            match length {
+            Some(length) => format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+            ),
+            None => "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_owned(),
+        }
+        };
+        match behavior {
+            JwksBehavior::ResetMidBody => {
+                let body = state.jwks_json();
+                let half = body.len() / 2;
+                let _ = stream
+                    .write_all(json_head(Some(body.len())).as_bytes())
+                    .await;
+                let _ = stream
+                    .write_all(body.as_bytes().get(..half).unwrap_or_default())
+                    .await;
+                let _ = stream.set_zero_linger();
+            }
+            JwksBehavior::StallAfterHeaders(delay) => {
+                let body = state.jwks_json();
+                let _ = stream
+                    .write_all(json_head(Some(body.len())).as_bytes())
+                    .await;
+                tokio::time::sleep(delay).await;
+            }
+            JwksBehavior::Huge {
+                bytes,
+                declare_length,
+            } => {
+                let head = json_head(declare_length.then_some(bytes));
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let filler = vec![b' '; 64 * 1024];
+                let mut left = bytes;
+                while left > 0 {
+                    let size = left.min(filler.len());
+                    let chunk = filler.get(..size).unwrap_or_default();
+                    let written = if declare_length {
+                        stream.write_all(chunk).await
+                    } else {
+                        let framed = [format!("{size:x}\r\n").as_bytes(), chunk, b"\r\n"].concat();
+                        stream.write_all(&framed).await
+                    };
+                    if written.is_err() {
+                        return;
+                    }
+                    state.bytes_sent.fetch_add(size as u64, Ordering::SeqCst);
+                    left -= size;
+                }
+                if !declare_length {
+                    let _ = stream.write_all(b"0\r\n\r\n").await;
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -32,4 +32,6 @@ pub use rejection::{
     AuthRejection, BearerChallenge, RejectionContext, RejectionResponse, RenderRejection,
     StandardRejection,
 };
+#[cfg(feature = "fuzzing")]
+pub(crate) use token_source::is_b64token;
 pub use token_source::{RequestHead, SingleHeader, TokenLookup, TokenSource};

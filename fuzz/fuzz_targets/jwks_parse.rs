@@ -1,0 +1,5 @@
+//! JWKS documents: any body, never a panic.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    cognito_auth::fuzzing::parse_jwks(data);
+});
