@@ -8,6 +8,7 @@
 //! ```
 
 use std::hint::black_box;
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
@@ -363,6 +364,82 @@ fn paired_ratio(fixture: &Fixture) {
     );
 }
 
+/// Target 1's scaling measured in alternation: in every round one thread
+/// runs a batch alone, then two threads run a batch each at once. The
+/// threads (and their runtimes) start once, so neither spawning nor
+/// runtime setup is timed. The same for raw RSA gives the machine's own
+/// ceiling in this run.
+fn paired_scaling(fixture: &Fixture) {
+    thread_local! {
+        static LOCAL_RUNTIME: tokio::runtime::Runtime =
+            tokio::runtime::Builder::new_current_thread().build().unwrap();
+    }
+    let (signing_input, signature) = fixture.access.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let raw = || {
+        fixture
+            .raw_key
+            .verify_sig(black_box(signing_input.as_bytes()), black_box(&signature))
+            .unwrap();
+    };
+    let full = || {
+        LOCAL_RUNTIME.with(|runtime| {
+            black_box(
+                runtime
+                    .block_on(fixture.uncached.verify(&fixture.access))
+                    .unwrap(),
+            );
+        })
+    };
+    const ROUNDS: usize = 100;
+    const BATCH: u32 = 200;
+    let full_scaling = scaling_ratio(ROUNDS, BATCH, &full);
+    let raw_scaling = scaling_ratio(ROUNDS, BATCH, &raw);
+    println!(
+        "paired scaling ({ROUNDS} rounds of {BATCH} per thread): full verify 2 threads / 1 = {full_scaling:.3}  (>= 1.8)"
+    );
+    println!(
+        "          raw RSA 2 threads / 1 = {raw_scaling:.3} (the machine's ceiling); full / raw scaling = {:.3}",
+        full_scaling / raw_scaling
+    );
+}
+
+/// The median over `rounds` of (rate of two threads running `batch` calls
+/// each at once) / (rate of one thread running `batch` calls alone).
+fn scaling_ratio(rounds: usize, batch: u32, work: &(dyn Fn() + Sync)) -> f64 {
+    let barrier = Barrier::new(2);
+    let run_batch = || {
+        for _ in 0..batch {
+            work();
+        }
+    };
+    let mut ratios = Vec::with_capacity(rounds);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..rounds {
+                barrier.wait(); // the other thread runs alone
+                barrier.wait(); // both run
+                run_batch();
+                barrier.wait();
+            }
+        });
+        for _ in 0..rounds {
+            barrier.wait();
+            let started = Instant::now();
+            run_batch();
+            let alone = started.elapsed();
+            barrier.wait();
+            let started = Instant::now();
+            run_batch();
+            barrier.wait();
+            let together = started.elapsed();
+            ratios.push(2.0 * alone.as_secs_f64() / together.as_secs_f64());
+        }
+    });
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
 fn main() {
     let fixture = fixture();
     let mut criterion = Criterion::default()
@@ -373,4 +450,5 @@ fn main() {
     criterion.final_summary();
     print_ratios();
     paired_ratio(&fixture);
+    paired_scaling(&fixture);
 }
