@@ -68,7 +68,8 @@ async fn a_token_sharing_the_signature_of_a_cached_one_is_not_it() {
 #[tokio::test]
 async fn an_entry_never_outlives_the_token() {
     let pool = MockPool::start().await.unwrap();
-    let clock = Arc::new(AtomicI64::new(now()));
+    let start = now();
+    let clock = Arc::new(AtomicI64::new(start));
     let verifier = {
         let clock = clock.clone();
         builder(&pool, TokenUse::Access)
@@ -76,11 +77,9 @@ async fn an_entry_never_outlives_the_token() {
             .build()
             .unwrap()
     };
-    let token = pool
-        .access_token()
-        .lifetime(Duration::from_secs(60))
-        .sign()
-        .unwrap();
+    // `exp` from the test's clock, not the signer's: a second may tick
+    // between the two readings.
+    let token = pool.access_token().expires_at(start + 60).sign().unwrap();
     verifier.verify(&token).await.unwrap();
     clock.fetch_add(59, Ordering::SeqCst);
     verifier.verify(&token).await.unwrap();
