@@ -2,9 +2,10 @@
 //! own client signs in, refreshes, revokes and signs out; the crate's own
 //! verifier checks what the emulators issue against their served JWKS.
 //!
-//! `.ci/run` starts the emulators (`scripts/emulators.sh start`) and sets
-//! `COGNITO_AUTH_MOTO_URL` and `COGNITO_AUTH_COGNITO_LOCAL_URL`. Without
-//! them the tests are skipped, except under `CI=true`, where a missing
+//! `scripts/test.sh` (the README's test command, also run by `.ci/run`)
+//! starts the emulators and sets `COGNITO_AUTH_MOTO_URL` and
+//! `COGNITO_AUTH_COGNITO_LOCAL_URL`. Without them the tests are skipped,
+//! except under `CI=true` (which `scripts/test.sh` sets), where a missing
 //! emulator is a failure.
 
 use std::collections::BTreeMap;
@@ -40,12 +41,12 @@ impl Emulator {
         match std::env::var(self.variable()) {
             Ok(url) if !url.is_empty() => Some(url),
             _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-                "{} is not set under CI=true: .ci/run must start the emulators",
+                "{} is not set under CI=true: run the tests with scripts/test.sh",
                 self.variable()
             ),
             _ => {
                 eprintln!(
-                    "skipping: {} is not set (run `eval \"$(scripts/emulators.sh start)\"`)",
+                    "skipping: {} is not set (scripts/test.sh starts the emulators)",
                     self.variable()
                 );
                 None

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: installs (pinned) and starts the moto and cognito-local
+# emulators on loopback, runs `cargo test`, stops the emulators.
+#
+#   scripts/test.sh                 # cargo test --all-features
+#   scripts/test.sh ARGS...         # cargo test ARGS... (e.g. another feature set)
+#
+# CI=true is set so that an emulator test can never skip: if an emulator
+# is missing, the suite fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(scripts/emulators.sh start)"
+trap 'scripts/emulators.sh stop' EXIT
+
+if [ "$#" -eq 0 ]; then
+    set -- --all-features
+fi
+CI=true cargo test "$@"
