@@ -19,7 +19,10 @@ mkdir -p "$dir"
 log() { printf '%s\n' "$*" >&2; }
 
 install() {
-    if [ ! -x "$dir/venv/bin/moto_server" ] || ! "$dir/venv/bin/pip" show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
+    # (Not `pip show | grep -q`: under pipefail, grep's early exit fails pip.)
+    local installed
+    installed=$("$dir/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)
+    if [ ! -x "$dir/venv/bin/moto_server" ] || [ "$installed" != "$MOTO_VERSION" ]; then
         log "installing moto[server]==$MOTO_VERSION"
         python3 -m venv "$dir/venv"
         "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
