@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use cognito_auth::client::{
-    AuthOutcome, ChallengeName, CognitoClient, RetryPolicy, Secret, Tokens,
+    AppClient, AuthOutcome, ChallengeName, CognitoClient, RetryPolicy, Secret, Tokens,
 };
 use cognito_auth::{CognitoPool, TokenUse, Verifier};
 use serde_json::{Value, json};
@@ -166,6 +166,18 @@ impl Fixture {
     }
 
     /// A user who must choose a new password at first sign-in.
+    /// A new user signed in with the password through the public client.
+    async fn signed_in_user(&self, prefix: &str) -> (String, AppClient, Tokens) {
+        let username = self.user(prefix).await;
+        let app = self.cognito.app_client(&self.public_client);
+        let signed_in = tokens(
+            app.sign_in(&username, &Secret::new(PASSWORD))
+                .await
+                .unwrap(),
+        );
+        (username, app, signed_in)
+    }
+
     async fn user_with_temporary_password(&self, prefix: &str, temporary: &str) -> String {
         let username = unique(prefix);
         let _: Value = self
@@ -241,14 +253,7 @@ async fn password_sign_in_with_public_and_secret_clients() {
         let Some(fixture) = Fixture::seed(emulator).await else {
             continue;
         };
-        let username = fixture.user("alice").await;
-        let public = fixture.cognito.app_client(&fixture.public_client);
-        let signed_in = tokens(
-            public
-                .sign_in(&username, &Secret::new(PASSWORD))
-                .await
-                .unwrap(),
-        );
+        let (username, public, signed_in) = fixture.signed_in_user("alice").await;
         assert!(signed_in.refresh_token.is_some());
         fixture.check_tokens(&signed_in, &username).await;
         if emulator == Emulator::Moto {
@@ -361,13 +366,7 @@ async fn revoke_then_refresh_is_refused_by_cognito_local() {
     let Some(fixture) = Fixture::seed(Emulator::CognitoLocal).await else {
         return;
     };
-    let username = fixture.user("dave").await;
-    let app = fixture.cognito.app_client(&fixture.public_client);
-    let signed_in = tokens(
-        app.sign_in(&username, &Secret::new(PASSWORD))
-            .await
-            .unwrap(),
-    );
+    let (_, app, signed_in) = fixture.signed_in_user("dave").await;
     let refresh_token = signed_in.refresh_token.unwrap();
     tokens(app.refresh(&refresh_token, None).await.unwrap());
     app.revoke(&refresh_token).await.unwrap();
@@ -387,13 +386,7 @@ async fn global_sign_out_then_get_user_is_refused_by_moto() {
     let Some(fixture) = Fixture::seed(Emulator::Moto).await else {
         return;
     };
-    let username = fixture.user("erin").await;
-    let app = fixture.cognito.app_client(&fixture.public_client);
-    let signed_in = tokens(
-        app.sign_in(&username, &Secret::new(PASSWORD))
-            .await
-            .unwrap(),
-    );
+    let (username, _, signed_in) = fixture.signed_in_user("erin").await;
     let user = fixture
         .cognito
         .get_user(&signed_in.access_token)
@@ -455,13 +448,7 @@ async fn an_expired_token_from_a_two_second_client() {
     else {
         return;
     };
-    let username = fixture.user("gina").await;
-    let app = fixture.cognito.app_client(&fixture.public_client);
-    let signed_in = tokens(
-        app.sign_in(&username, &Secret::new(PASSWORD))
-            .await
-            .unwrap(),
-    );
+    let (_, _, signed_in) = fixture.signed_in_user("gina").await;
     let verifier = fixture.verifier(TokenUse::Access);
     verifier
         .verify(signed_in.access_token.expose())
