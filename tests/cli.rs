@@ -1,44 +1,9 @@
 //! The `cognito-auth` binary, run as a process against the testing pool.
 
-use std::process::Stdio;
+mod cli_run;
 
+use cli_run::{Run, run};
 use cognito_auth::testing::MockPool;
-use serde_json::Value;
-use tokio::io::AsyncWriteExt;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {:?}", self.stdout))
-    }
-}
-
-async fn run(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cognito-auth"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).await.unwrap();
-    }
-    drop(input);
-    let output = child.wait_with_output().await.unwrap();
-    Run {
-        code: output.status.code().unwrap(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 #[tokio::test]
 async fn verify_a_valid_access_token() {

@@ -2,7 +2,8 @@
 //! (which no emulator offers), retries and timeouts of the Cognito API,
 //! and redaction.
 
-use std::process::Stdio;
+mod cli_run;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -279,14 +280,9 @@ async fn machine_tokens_are_refreshed_ahead_of_expiry() {
 async fn cli_token_command() {
     let (_, url) = token_server(3600).await;
     let run = |args: Vec<String>| async move {
-        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cognito-auth"))
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .unwrap();
-        let json: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-        (output.status.code().unwrap(), json)
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = cli_run::run(&args, None).await;
+        (run.code, run.json_or_null())
     };
     let args = |secret: &str, endpoint: &str| {
         vec![

@@ -8,8 +8,9 @@
 //! except under `CI=true` (which `scripts/test.sh` sets), where a missing
 //! emulator is a failure.
 
+mod cli_run;
+
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -18,7 +19,6 @@ use cognito_auth::client::{
 };
 use cognito_auth::{CognitoPool, TokenUse, Verifier};
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 const PASSWORD: &str = "Correct#Horse7";
 
@@ -487,26 +487,8 @@ async fn an_html_500_is_an_error_not_a_panic() {
 // ---- the CLI against the emulators ----------------------------------------
 
 async fn cli(args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cognito-auth"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).await.unwrap();
-    }
-    drop(input);
-    let output = child.wait_with_output().await.unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (
-        output.status.code().unwrap(),
-        json,
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    let run = cli_run::run(args, stdin).await;
+    (run.code, run.json_or_null(), run.stderr)
 }
 
 #[tokio::test]
