@@ -11,7 +11,7 @@ use cognito_auth::testing::{MockPool, SigningKey};
 use cognito_auth::{
     Algorithm, CognitoPool, Error, OidcIssuer, Requirement, TokenUse, Verifier, decode_unverified,
 };
-use common::{access_verifier, builder, kind_of, now, pool_config};
+use common::{access_verifier, any_use_verifier, builder, kind_of, now, pool_config};
 use serde_json::json;
 
 #[tokio::test]
@@ -81,10 +81,7 @@ async fn id_and_access_tokens_are_not_interchangeable() {
     let pool = MockPool::start().await.unwrap();
     let access_only = builder(&pool, TokenUse::Access).build().unwrap();
     let id_only = builder(&pool, TokenUse::Id).build().unwrap();
-    let either = Verifier::builder()
-        .cognito(pool_config(&pool).any_token_use())
-        .build()
-        .unwrap();
+    let either = any_use_verifier(&pool);
     let access = pool.access_token().sign().unwrap();
     let id = pool.id_token().sign().unwrap();
 
@@ -398,10 +395,7 @@ async fn a_token_signed_by_a_key_not_in_the_set_is_refused() {
 #[tokio::test]
 async fn id_and_access_keys_are_distinct() {
     let pool = MockPool::start().await.unwrap();
-    let verifier = Verifier::builder()
-        .cognito(pool_config(&pool).any_token_use())
-        .build()
-        .unwrap();
+    let verifier = any_use_verifier(&pool);
     let access = pool.access_token().sign().unwrap();
     let id = pool.id_token().sign().unwrap();
     let access_kid = decode_unverified(&access).unwrap().header["kid"].clone();

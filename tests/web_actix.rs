@@ -10,10 +10,10 @@ mod example;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, test, web};
+use cognito_auth::Requirement;
 use cognito_auth::actix::{AccessToken, Claims, CognitoAuth, Optional, RequireGuard};
 use cognito_auth::testing::{JwksBehavior, MockPool};
 use cognito_auth::web::TokenSource;
-use cognito_auth::{Requirement, Verifier};
 use common::web::{Answer, Tokens, all_cases, authenticator, check, unavailable_case};
 use example::actix_routes::routes;
 
@@ -83,14 +83,7 @@ async fn keys_that_cannot_be_had_are_503() {
 #[actix_web::test]
 async fn extractors_verify_from_app_data_without_the_middleware() {
     let pool = MockPool::start().await.unwrap();
-    let verifier = Verifier::builder()
-        .cognito(
-            pool.cognito_pool()
-                .any_token_use()
-                .client_id(pool.client_id()),
-        )
-        .build()
-        .unwrap();
+    let verifier = common::any_use_verifier(&pool);
     #[derive(serde::Deserialize)]
     struct Tenant {
         #[serde(rename = "custom:tenant")]

@@ -9,6 +9,14 @@ pub fn access_verifier(pool: &MockPool) -> Verifier {
     builder(pool, TokenUse::Access).build().unwrap()
 }
 
+/// A verifier for either token use of the pool, its default client.
+pub fn any_use_verifier(pool: &MockPool) -> Verifier {
+    Verifier::builder()
+        .cognito(pool_config(pool).any_token_use())
+        .build()
+        .unwrap()
+}
+
 /// A builder for the pool with a token use and the pool's client.
 pub fn builder(pool: &MockPool, token_use: TokenUse) -> VerifierBuilder {
     Verifier::builder().cognito(pool_config(pool).token_use(token_use))

@@ -2,9 +2,9 @@
 //! (and the example processes) are run against.
 #![allow(dead_code)]
 
+use cognito_auth::Algorithm;
 use cognito_auth::testing::{MockPool, SigningKey};
 use cognito_auth::web::Authenticator;
-use cognito_auth::{Algorithm, Verifier};
 use serde_json::Value;
 
 /// The realm every app in the tests uses (the default).
@@ -12,15 +12,7 @@ pub const REALM: &str = "api";
 
 /// The authenticator of the test apps: both token uses, the pool's client.
 pub fn authenticator(pool: &MockPool) -> Authenticator {
-    let verifier = Verifier::builder()
-        .cognito(
-            pool.cognito_pool()
-                .any_token_use()
-                .client_id(pool.client_id()),
-        )
-        .build()
-        .unwrap();
-    Authenticator::new(verifier)
+    Authenticator::new(super::any_use_verifier(pool))
 }
 
 /// One request and what must come back.
