@@ -55,7 +55,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-pub use crate::verified::VerifiedToken;
+pub use crate::claims::VerifiedToken;
 use crate::web::{AuthRejection, Authentication, Authenticator, StaticRequirement};
 
 pub use crate::web::{AccessToken, AuthError, Claims, FromVerified, IdToken, Require};
@@ -66,32 +66,12 @@ impl IntoResponse for AuthError {
     }
 }
 
-/// What the layer left: `Ok(None)` for anonymous.
-fn from_layer<T: FromVerified>(parts: &Parts) -> Result<Option<T>, AuthError> {
-    let Some(authentication) = parts.extensions.get::<Authentication>() else {
-        return Err(AuthError::layer_missing("this extractor"));
-    };
-    let Some(token) = authentication.token() else {
-        return Ok(None);
-    };
-    T::from_verified(token)
-        .map(Some)
-        .map_err(|rejection| AuthError::new(rejection, authentication.authenticator()))
-}
-
-fn required<T: FromVerified>(parts: &Parts) -> Result<T, AuthError> {
-    match from_layer(parts)? {
-        Some(value) => Ok(value),
-        None => {
-            let authentication = parts.extensions.get::<Authentication>();
-            Err(match authentication {
-                Some(authentication) => {
-                    AuthError::new(AuthRejection::MissingToken, authentication.authenticator())
-                }
-                None => AuthError::layer_missing("this extractor"),
-            })
-        }
-    }
+/// What the layer left for this request.
+fn authentication(parts: &Parts) -> Result<&Authentication, AuthError> {
+    parts
+        .extensions
+        .get::<Authentication>()
+        .ok_or_else(|| AuthError::layer_missing("this extractor"))
 }
 
 macro_rules! from_layer_extractor {
@@ -102,7 +82,7 @@ macro_rules! from_layer_extractor {
             type Rejection = AuthError;
 
             async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AuthError> {
-                required(parts)
+                authentication(parts)?.extract_required()
             }
         }
 
@@ -115,7 +95,7 @@ macro_rules! from_layer_extractor {
                 parts: &mut Parts,
                 _state: &S,
             ) -> Result<Option<Self>, AuthError> {
-                from_layer(parts)
+                authentication(parts)?.extract()
             }
         }
     )*};
@@ -161,33 +141,17 @@ from_layer_extractor! {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified<T>(pub T);
 
-async fn verify_from_state<T: FromVerified>(
-    parts: &Parts,
-    authenticator: Authenticator,
-) -> Result<Option<T>, AuthError> {
-    let authentication = authenticator
-        .authenticate(parts)
-        .await
-        .map_err(|rejection| AuthError::new(rejection, &authenticator))?;
-    match authentication.token() {
-        None => Ok(None),
-        Some(token) => T::from_verified(token)
-            .map(Some)
-            .map_err(|rejection| AuthError::new(rejection, &authenticator)),
-    }
-}
-
 impl<S, T> FromRequestParts<S> for Verified<T>
 where
     S: Send + Sync,
     Authenticator: FromRef<S>,
-    T: FromVerified + Send,
+    T: FromVerified + Send + 'static,
 {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
         let authenticator = Authenticator::from_ref(state);
-        match verify_from_state(parts, authenticator.clone()).await? {
+        match authenticator.authenticate_as(parts).await? {
             Some(value) => Ok(Verified(value)),
             None => Err(AuthError::new(AuthRejection::MissingToken, &authenticator)),
         }
@@ -198,12 +162,12 @@ impl<S, T> OptionalFromRequestParts<S> for Verified<T>
 where
     S: Send + Sync,
     Authenticator: FromRef<S>,
-    T: FromVerified + Send,
+    T: FromVerified + Send + 'static,
 {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AuthError> {
         let authenticator = Authenticator::from_ref(state).optional();
-        Ok(verify_from_state(parts, authenticator).await?.map(Verified))
+        Ok(authenticator.authenticate_as(parts).await?.map(Verified))
     }
 }

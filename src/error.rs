@@ -360,6 +360,11 @@ pub(crate) fn echo(text: &str) -> String {
     out
 }
 
+/// [`echo`] of an optional value; `none` when absent.
+pub(crate) fn echo_opt(value: Option<&str>) -> String {
+    value.map_or_else(|| "none".to_owned(), echo)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

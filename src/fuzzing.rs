@@ -10,10 +10,10 @@ use std::sync::OnceLock;
 use jsonwebtoken::Algorithm;
 
 use crate::claims::TokenUse;
-use crate::oidc::OidcIssuer;
-use crate::pool::CognitoPool;
+use crate::config::CognitoPool;
+use crate::config::OidcIssuer;
 use crate::testing::{SigningKey, jwks_json};
-use crate::verify::Verifier;
+use crate::verifier::Verifier;
 use crate::web::{BearerChallenge, TokenSource};
 
 /// The issuer of the fixed generic (EdDSA) keys.
@@ -81,10 +81,10 @@ pub fn parse_token(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(parsed) = crate::jwt::parse(text) {
-        let _ = crate::jwt::claims(&parsed.payload);
+    if let Ok(parsed) = crate::token::parse(text) {
+        let _ = crate::token::claims(&parsed.payload);
     }
-    let _ = crate::jwt::decode_unverified(text);
+    let _ = crate::token::decode_unverified(text);
 }
 
 /// Runs the whole pipeline on a token against the fixed keys. A token is
@@ -178,7 +178,7 @@ pub enum SignatureChoice<'a> {
 
 /// Parses a JWKS document.
 pub fn parse_jwks(data: &[u8]) {
-    let _ = crate::jwk::KeySet::parse(data);
+    let _ = crate::keys::KeySet::parse(data);
 }
 
 /// Finds a token in an `Authorization` header and a `Cookie` header.

@@ -17,19 +17,18 @@ compile_error!(
     "cognito-auth needs a crypto backend: enable the `aws-lc-rs` (default) or the `rust-crypto` feature"
 );
 
-mod checks;
+// The stages a token goes through, in order.
 mod claims;
-mod crypto;
+mod keys;
+mod token;
+mod verifier;
+// What a verifier is told to accept.
+mod config;
+// What all stages share.
+mod clock;
 mod error;
-mod issuer;
-mod jwk;
-mod jwks;
-mod jwt;
-mod oidc;
-mod pool;
-mod token_cache;
-mod verified;
-mod verify;
+mod transport;
+
 pub mod web;
 
 #[cfg(feature = "tower")]
@@ -56,11 +55,10 @@ pub mod client;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use claims::{AccessClaims, IdClaims, Match, NameSet, Requirement, TokenUse};
+pub use claims::{AccessClaims, IdClaims, Match, NameSet, Requirement, TokenUse, VerifiedToken};
+pub use config::{CognitoPool, OidcIssuer};
 pub use error::{Error, Result, ServiceError};
 pub use jsonwebtoken::Algorithm;
-pub use jwt::{UnverifiedToken, decode_unverified};
-pub use oidc::OidcIssuer;
-pub use pool::CognitoPool;
-pub use verified::VerifiedToken;
-pub use verify::{DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder};
+pub use token::{UnverifiedToken, decode_unverified};
+pub use transport::retry::RetryPolicy;
+pub use verifier::{DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder};

@@ -11,9 +11,9 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, test, web};
 use cognito_auth::Requirement;
-use cognito_auth::actix::{AccessToken, Claims, CognitoAuth, Optional, RequireGuard};
+use cognito_auth::actix::{AccessToken, Authorize, Claims, CognitoAuth, Optional};
 use cognito_auth::testing::{JwksBehavior, MockPool};
-use cognito_auth::web::TokenSource;
+use cognito_auth::web::{Guard, TokenSource};
 use common::web::{Answer, Tokens, all_cases, authenticator, check, unavailable_case};
 use example::actix_routes::routes;
 
@@ -135,7 +135,9 @@ async fn no_middleware_and_no_app_data_is_500() {
     let app = test::init_service(
         App::new().route("/me", web::get().to(me_sub)).service(
             web::resource("/admin")
-                .wrap(RequireGuard::groups(Requirement::any_of(["admin"])))
+                .wrap(Authorize::new(Guard::groups(Requirement::any_of([
+                    "admin",
+                ]))))
                 .route(web::get().to(|| async { "x" })),
         ),
     )
@@ -154,7 +156,9 @@ async fn cookie_source_and_scope_guards() {
     let app = test::init_service(
         App::new().service(
             web::scope("/api")
-                .wrap(RequireGuard::scopes(Requirement::all_of(["a", "b"])))
+                .wrap(Authorize::new(Guard::scopes(Requirement::all_of([
+                    "a", "b",
+                ]))))
                 .wrap(CognitoAuth::new(auth))
                 .route("/scoped", web::get().to(|| async { "in" })),
         ),

@@ -14,7 +14,8 @@ use cognito_auth::axum::{AccessToken, Claims, Require, Verified};
 use cognito_auth::testing::{JwksBehavior, MockPool};
 use cognito_auth::tower::{AuthLayer, RequireLayer};
 use cognito_auth::web::{
-    AuthRejection, Authenticator, RejectionContext, RejectionResponse, TokenLookup, TokenSource,
+    AuthRejection, Authenticator, Guard, RejectionContext, RejectionResponse, TokenLookup,
+    TokenSource,
 };
 use cognito_auth::{Requirement, TokenUse, VerifiedToken, Verifier};
 use common::web::{Answer, Tokens, all_cases, authenticator, check, unavailable_case};
@@ -104,7 +105,8 @@ async fn extractors_without_the_layer_answer_500() {
     }
     let guarded = Router::new().route(
         "/admin",
-        get(|| async { "x" }).route_layer(RequireLayer::groups(Requirement::any_of(["a"]))),
+        get(|| async { "x" })
+            .route_layer(RequireLayer::new(Guard::groups(Requirement::any_of(["a"])))),
     );
     assert_eq!(send(&guarded, "/admin", None).await.status, 500);
 }
@@ -115,8 +117,9 @@ async fn guards_on_an_optional_layer_refuse_anonymous_requests() {
     let app = Router::new()
         .route(
             "/scoped",
-            get(|| async { "in" })
-                .route_layer(RequireLayer::scopes(Requirement::all_of(["a", "b"]))),
+            get(|| async { "in" }).route_layer(RequireLayer::new(Guard::scopes(
+                Requirement::all_of(["a", "b"]),
+            ))),
         )
         .route(
             "/typed",

@@ -1,8 +1,8 @@
 //! The actix-web example's routes (also served in-process by the tests).
 
 use actix_web::{HttpResponse, web};
-use cognito_auth::actix::{AccessToken, CognitoAuth, IdToken, Require, RequireGuard};
-use cognito_auth::web::Authenticator;
+use cognito_auth::actix::{AccessToken, Authorize, CognitoAuth, IdToken, Require};
+use cognito_auth::web::{Authenticator, Guard};
 use cognito_auth::{Requirement, VerifiedToken};
 use serde_json::json;
 
@@ -53,7 +53,9 @@ pub fn routes(authenticator: Authenticator) -> impl FnOnce(&mut web::ServiceConf
             )
             .service(
                 web::resource("/admin")
-                    .wrap(RequireGuard::groups(Requirement::any_of([ADMIN_GROUP])))
+                    .wrap(Authorize::new(Guard::groups(Requirement::any_of([
+                        ADMIN_GROUP,
+                    ]))))
                     .wrap(required.clone())
                     .route(web::get().to(admin)),
             )

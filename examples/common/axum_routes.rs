@@ -4,7 +4,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use cognito_auth::axum::{AccessToken, IdToken, Require};
 use cognito_auth::tower::{AuthLayer, RequireLayer};
-use cognito_auth::web::Authenticator;
+use cognito_auth::web::{Authenticator, Guard};
 use cognito_auth::{Requirement, VerifiedToken};
 use serde_json::{Value, json};
 
@@ -45,7 +45,9 @@ pub fn app(authenticator: Authenticator) -> Router {
         .route("/me", get(me))
         .route(
             "/admin",
-            get(admin).route_layer(RequireLayer::groups(Requirement::any_of([ADMIN_GROUP]))),
+            get(admin).route_layer(RequireLayer::new(Guard::groups(Requirement::any_of([
+                ADMIN_GROUP,
+            ])))),
         )
         .route("/reports", get(reports))
         .route("/profile", get(profile))

@@ -27,11 +27,14 @@
 //! # Ok(()) }
 //! ```
 
-mod auth;
-mod oauth;
-mod retry;
+mod app_client;
+mod client_credentials;
+mod outcome;
+mod pkce;
 mod secret;
 mod srp;
+mod token_endpoint;
+mod user;
 mod wire;
 
 use std::fmt;
@@ -42,14 +45,20 @@ use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use auth::{AppClient, AuthOutcome, Challenge, ChallengeName, Tokens, User, secret_hash};
-pub use oauth::{ClientCredentials, Pkce, TokenEndpoint};
-pub use retry::RetryPolicy;
+pub use app_client::{AppClient, secret_hash};
+pub use client_credentials::ClientCredentials;
+pub use outcome::{AuthOutcome, Challenge, ChallengeName, Tokens};
+pub use pkce::Pkce;
 pub use secret::Secret;
+pub use token_endpoint::TokenEndpoint;
+pub use user::User;
 
+pub use crate::RetryPolicy;
+
+use crate::config::aws;
 use crate::error::{Error, Result};
 #[cfg(feature = "fuzzing")]
-pub(crate) use oauth::parse_token_answer;
+pub(crate) use token_endpoint::parse_token_answer;
 use wire::Wire;
 #[cfg(feature = "fuzzing")]
 pub(crate) use wire::parse_error;
@@ -199,19 +208,10 @@ impl CognitoClientBuilder {
     pub fn build(self) -> Result<CognitoClient> {
         let endpoint = match self.endpoint {
             Some(Endpoint::Region(region)) => {
-                if region.is_empty()
-                    || !region
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                {
+                if !aws::is_region(&region) {
                     return Err(Error::config(format!("{region:?} is not a region name")));
                 }
-                let domain = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://cognito-idp.{region}.{domain}/")
+                format!("{}/", aws::endpoint("cognito-idp", &region))
             }
             Some(Endpoint::Url(url)) => url,
             None => return Err(Error::config("set a region or an endpoint URL")),

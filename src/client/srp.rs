@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 
-use crate::crypto::{hmac_sha256, random_bytes, sha256};
+use crate::keys::crypto::{hmac_sha256, random_bytes, sha256};
 
 /// The RFC 5054 3072-bit prime.
 const N_HEX: &str = concat!(

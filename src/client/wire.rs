@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::retry::{Failure, RetryPolicy, is_retryable};
-use crate::crypto;
 use crate::error::{Error, Result, ServiceError, error_chain};
+use crate::transport::body::{BodyFailure, read_capped};
+use crate::transport::retry::{Failure, RetryPolicy, retrying};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -27,20 +27,9 @@ pub(crate) struct Wire {
     pub(crate) max_response_bytes: usize,
 }
 
-/// One attempt's result, before the retry decision.
-enum Attempt {
-    Answer {
-        status: u16,
-        headers: http::HeaderMap,
-        body: Vec<u8>,
-    },
-    Connect(String),
-    Timeout,
-    Other(String),
-}
-
 impl Wire {
-    /// Calls `operation` with `request` and decodes the answer.
+    /// Calls `operation` with `request` and decodes the answer, retrying as
+    /// the [`RetryPolicy`] says.
     pub(crate) async fn call<Req, Resp>(&self, operation: &str, request: &Req) -> Result<Resp>
     where
         Req: Serialize + ?Sized,
@@ -49,72 +38,17 @@ impl Wire {
         let body = serde_json::to_vec(request).map_err(|err| {
             Error::config(format!("cannot encode the {operation} request: {err}"))
         })?;
-        let mut attempt = 1;
-        loop {
-            let outcome = self.attempt(operation, &body).await;
-            let (failure, error) = match outcome {
-                Attempt::Answer {
-                    status: 200,
-                    headers,
-                    body,
-                } => return decode_success(operation, &headers, &body),
-                Attempt::Answer {
-                    status,
-                    headers,
-                    body,
-                } => {
-                    let error = parse_error(status, &headers, &body);
-                    tracing::debug!(
-                        operation,
-                        status,
-                        error = error.name(),
-                        request_id = error.request_id().unwrap_or("-"),
-                        attempt,
-                        "Cognito answered with an error"
-                    );
-                    (
-                        Failure::Answer { status, name: None },
-                        Error::Service(Box::new(error)),
-                    )
-                }
-                Attempt::Connect(message) => (
-                    Failure::Connect,
-                    Error::Transport(format!("cannot connect to {}: {message}", self.endpoint)),
-                ),
-                Attempt::Timeout => (
-                    Failure::Timeout,
-                    Error::Transport(format!(
-                        "{operation} got no answer within {} ms",
-                        self.timeout.as_millis()
-                    )),
-                ),
-                Attempt::Other(message) => {
-                    return Err(Error::Transport(format!("{operation} failed: {message}")));
-                }
-            };
-            let failure = match (&failure, error.service_error()) {
-                (Failure::Answer { status, .. }, Some(service)) => Failure::Answer {
-                    status: *status,
-                    name: Some(service.name()),
-                },
-                _ => failure,
-            };
-            if attempt >= self.retry.max_attempts() || !is_retryable(failure) {
-                return Err(error);
-            }
-            let delay = self.retry.delay(attempt, random_fraction());
-            tracing::debug!(
-                operation,
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                "retrying"
-            );
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+        retrying(&self.retry, true, operation, || {
+            self.attempt(operation, &body)
+        })
+        .await
     }
 
-    async fn attempt(&self, operation: &str, body: &[u8]) -> Attempt {
+    async fn attempt<Resp: DeserializeOwned>(
+        &self,
+        operation: &str,
+        body: &[u8],
+    ) -> std::result::Result<Resp, (Error, Failure)> {
         let request = self
             .http
             .post(self.endpoint.clone())
@@ -122,72 +56,73 @@ impl Wire {
             .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
             .body(body.to_vec());
         let exchange = async {
-            let response = request.send().await.map_err(|err| classify(&err))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|err| self.transport_failure(operation, &err))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = read_capped(response, self.max_response_bytes)
                 .await
                 .map_err(|failure| match failure {
-                    BodyFailure::Read(err) => classify(&err),
-                    too_large @ BodyFailure::TooLarge(_) => Attempt::Other(too_large.to_string()),
+                    BodyFailure::Read(err) => self.transport_failure(operation, &err),
+                    too_large @ BodyFailure::TooLarge(_) => (
+                        Error::Transport(format!("{operation} failed: {too_large}")),
+                        Failure::Final,
+                    ),
                 })?;
-            Ok::<_, Attempt>(Attempt::Answer {
-                status,
-                headers,
-                body,
-            })
+            Ok((status, headers, body))
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(failure)) => failure,
-            Err(_) => Attempt::Timeout,
+        let (status, headers, body) = match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(answer) => answer?,
+            Err(_) => return Err(self.timeout_failure(operation)),
+        };
+        if status == 200 {
+            return decode_success(operation, &headers, &body).map_err(|err| (err, Failure::Final));
+        }
+        let error = parse_error(status, &headers, &body);
+        tracing::debug!(
+            operation,
+            status,
+            error = error.name(),
+            request_id = error.request_id().unwrap_or("-"),
+            "Cognito answered with an error"
+        );
+        let failure = Failure::of_answer(status, Some(error.name()));
+        Err((Error::Service(Box::new(error)), failure))
+    }
+
+    fn transport_failure(&self, operation: &str, err: &reqwest::Error) -> (Error, Failure) {
+        if err.is_timeout() {
+            self.timeout_failure(operation)
+        } else if err.is_connect() {
+            (
+                Error::Transport(format!(
+                    "cannot connect to {}: {}",
+                    self.endpoint,
+                    error_chain(err)
+                )),
+                Failure::NotSent,
+            )
+        } else {
+            (
+                Error::Transport(format!("{operation} failed: {}", error_chain(err))),
+                Failure::Final,
+            )
         }
     }
-}
 
-fn classify(err: &reqwest::Error) -> Attempt {
-    if err.is_timeout() {
-        Attempt::Timeout
-    } else if err.is_connect() {
-        Attempt::Connect(error_chain(err))
-    } else {
-        Attempt::Other(error_chain(err))
+    fn timeout_failure(&self, operation: &str) -> (Error, Failure) {
+        (
+            Error::Transport(format!(
+                "{operation} got no answer within {} ms",
+                self.timeout.as_millis()
+            )),
+            // The request may have been carried out, and another attempt
+            // could take as long again.
+            Failure::Final,
+        )
     }
-}
-
-/// Why an answer body was not read.
-pub(crate) enum BodyFailure {
-    Read(reqwest::Error),
-    TooLarge(usize),
-}
-
-impl std::fmt::Display for BodyFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BodyFailure::Read(err) => write!(f, "reading the answer failed: {}", error_chain(err)),
-            BodyFailure::TooLarge(max) => write!(f, "the answer is larger than {max} bytes"),
-        }
-    }
-}
-
-/// Reads an answer body, stopping as soon as it passes `max` bytes (a
-/// declared `Content-Length` above `max` is refused before reading).
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> std::result::Result<Vec<u8>, BodyFailure> {
-    let declared = response.content_length().unwrap_or(0);
-    if usize::try_from(declared).map_or(true, |declared| declared > max) {
-        return Err(BodyFailure::TooLarge(max));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(BodyFailure::Read)? {
-        if body.len() + chunk.len() > max {
-            return Err(BodyFailure::TooLarge(max));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 fn decode_success<Resp: DeserializeOwned>(
@@ -268,12 +203,6 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
         .find_map(|name| headers.get(*name))
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
-}
-
-/// A uniform draw in `[0, 1)` for jitter.
-fn random_fraction() -> f64 {
-    let bytes: [u8; 8] = crypto::random_bytes().unwrap_or([0x80; 8]);
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -367,13 +296,5 @@ mod tests {
         let err =
             decode_success::<Vec<u8>>("GetUser", &http::HeaderMap::new(), b"<html>").unwrap_err();
         assert_eq!(err.service_error().unwrap().name(), "UnexpectedResponse");
-    }
-
-    #[test]
-    fn jitter_draws_are_fractions() {
-        for _ in 0..100 {
-            let draw = random_fraction();
-            assert!((0.0..1.0).contains(&draw));
-        }
     }
 }

@@ -8,9 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::Algorithm;
-use crate::crypto::{KeyFamily, SigningKeyPair};
 use crate::error::{Error, Result};
-use crate::jwk::alg_name;
+use crate::keys::alg_name;
+use crate::keys::crypto::{KeyFamily, SigningKeyPair};
 
 use super::unique_suffix;
 

@@ -38,8 +38,8 @@ pub use keys::{SigningKey, jwks_json};
 pub use token::TokenBuilder;
 
 use crate::Algorithm;
+use crate::config::{CognitoPool, aws};
 use crate::error::{Error, Result};
-use crate::pool::CognitoPool;
 use token::TokenKind;
 
 /// How the mock pool's JWKS endpoint answers.
@@ -293,7 +293,7 @@ impl MockPoolBuilder {
 
     /// Generates the keys and starts the server on 127.0.0.1.
     pub async fn start(self) -> Result<MockPool> {
-        crate::crypto::install_jsonwebtoken_provider();
+        crate::keys::crypto::install_jsonwebtoken_provider();
         let pool_id = self
             .pool_id
             .unwrap_or_else(|| format!("{}_{}", self.region, alphanumerics(9)));
@@ -311,12 +311,7 @@ impl MockPoolBuilder {
             .map_err(|err| Error::config(format!("mock pool has no address: {err}")))?;
         let base_url = format!("http://{address}");
         let issuer = if self.aws_issuer {
-            let domain = if self.region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            format!("https://cognito-idp.{}.{domain}/{pool_id}", self.region)
+            aws::issuer("cognito-idp", &self.region, &pool_id)
         } else {
             format!("{base_url}/{pool_id}")
         };

@@ -1,14 +1,15 @@
 //! Minting test tokens: Cognito-shaped claims with knobs for every field.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::clock::unix_now;
 use crate::error::{Error, Result};
-use crate::jwk::alg_name;
+use crate::keys::alg_name;
 
 use super::keys::SigningKey;
 use super::{MockPool, unique_suffix};
@@ -323,13 +324,6 @@ fn sub_for(username: &str) -> String {
         b >> 52,
         b & 0xffff_ffff_ffff
     )
-}
-
-pub(super) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use tower::Layer;
 
 use super::service::{AuthService, RequireService};
-use crate::claims::Requirement;
-use crate::web::{Authenticator, Guard, StaticRequirement};
+use crate::web::{Authenticator, Guard};
 
 /// Verifies the request's token and puts an
 /// [`Authentication`](crate::web::Authentication) into its extensions
@@ -50,7 +49,8 @@ impl<S> Layer<S> for AuthLayer {
     }
 }
 
-/// Requires groups or scopes of the token an [`AuthLayer`] verified:
+/// Requires groups or scopes (a [`Guard`]) of the token an [`AuthLayer`]
+/// verified:
 /// `403 insufficient_scope` when missing, `401` for an anonymous request,
 /// `500` when no `AuthLayer` ran first.
 ///
@@ -58,16 +58,17 @@ impl<S> Layer<S> for AuthLayer {
 /// use axum::{Router, routing::get};
 /// use cognito_auth::Requirement;
 /// use cognito_auth::tower::RequireLayer;
+/// use cognito_auth::web::Guard;
 ///
 /// let admin_only: Router = Router::new().route(
 ///     "/admin",
 ///     get(|| async { "welcome" })
-///         .route_layer(RequireLayer::groups(Requirement::any_of(["admin"]))),
+///         .route_layer(RequireLayer::new(Guard::groups(Requirement::any_of(["admin"])))),
 /// );
 /// let readers: Router = Router::new().route(
 ///     "/reports",
 ///     get(|| async { "q1" })
-///         .route_layer(RequireLayer::scopes(Requirement::all_of(["api/reports.read"]))),
+///         .route_layer(RequireLayer::new(Guard::scopes(Requirement::all_of(["api/reports.read"])))),
 /// );
 /// ```
 #[derive(Clone, Debug)]
@@ -76,26 +77,17 @@ pub struct RequireLayer {
 }
 
 impl RequireLayer {
-    /// Requires groups (`cognito:groups`).
-    pub fn groups(requirement: Requirement) -> Self {
-        Self::guard(Guard::groups(requirement))
-    }
-
-    /// Requires scopes (`scope`).
-    pub fn scopes(requirement: Requirement) -> Self {
-        Self::guard(Guard::scopes(requirement))
-    }
-
-    /// Requires a [`StaticRequirement`].
-    pub fn of<R: StaticRequirement>() -> Self {
-        Self::guard(Guard::of::<R>())
-    }
-
     /// Requires what `guard` requires.
-    pub fn guard(guard: Guard) -> Self {
+    pub fn new(guard: Guard) -> Self {
         RequireLayer {
             guard: Arc::new(guard),
         }
+    }
+}
+
+impl From<Guard> for RequireLayer {
+    fn from(guard: Guard) -> Self {
+        RequireLayer::new(guard)
     }
 }
 

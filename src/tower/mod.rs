@@ -8,7 +8,7 @@
 //! ```no_run
 //! use axum::{Router, routing::get};
 //! use cognito_auth::tower::{AuthLayer, RequireLayer};
-//! use cognito_auth::web::Authenticator;
+//! use cognito_auth::web::{Authenticator, Guard};
 //! use cognito_auth::{CognitoPool, Requirement, TokenUse, Verifier};
 //!
 //! # fn app() -> Result<Router, cognito_auth::Error> {
@@ -19,7 +19,7 @@
 //!     .route(
 //!         "/admin",
 //!         get(|| async { "hello admin" })
-//!             .route_layer(RequireLayer::groups(Requirement::any_of(["admin"]))),
+//!             .route_layer(RequireLayer::new(Guard::groups(Requirement::any_of(["admin"])))),
 //!     )
 //!     .route("/me", get(|| async { "hello" }))
 //!     .route_layer(AuthLayer::new(Authenticator::new(verifier)));

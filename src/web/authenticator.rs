@@ -5,26 +5,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::error::AuthError;
+use super::extract::FromVerified;
 use super::rejection::{
     AuthRejection, RejectionContext, RejectionResponse, RenderRejection, StandardRejection,
 };
 #[cfg(feature = "tower")]
 use super::token_source::{BearerToken, bearer_token_bytes};
 use super::token_source::{RequestHead, TokenLookup, TokenSource, is_b64token};
-use crate::verified::VerifiedToken;
-use crate::verify::Verifier;
-
-/// Whether a request without a token may pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Mode {
-    /// No token: `401`. The default.
-    #[default]
-    Required,
-    /// No token: the request passes as anonymous. A token that is present
-    /// but invalid is still refused; it is never downgraded to anonymous.
-    Optional,
-}
+use crate::claims::VerifiedToken;
+use crate::verifier::Verifier;
 
 /// Finds, verifies and judges the token of a request; shared by the tower
 /// layer, the axum extractors and the actix-web middleware and extractors.
@@ -53,13 +43,15 @@ pub struct Authenticator(Arc<Settings>);
 struct Settings {
     verifier: Verifier,
     source: TokenSource,
-    mode: Mode,
+    /// Whether a request without a token passes as anonymous.
+    optional: bool,
     context: RejectionContext,
     renderer: Arc<dyn RenderRejection>,
 }
 
 /// The outcome of authentication, put into request extensions by the
-/// layer and middleware.
+/// layer and middleware; handlers' extractors are made from it
+/// ([`extract`](Self::extract)).
 #[derive(Clone)]
 pub struct Authentication {
     token: Option<VerifiedToken>,
@@ -73,7 +65,7 @@ impl Authenticator {
         Authenticator(Arc::new(Settings {
             verifier,
             source: TokenSource::bearer(),
-            mode: Mode::Required,
+            optional: false,
             context: RejectionContext::default(),
             renderer: Arc::new(StandardRejection),
         }))
@@ -85,15 +77,18 @@ impl Authenticator {
         self
     }
 
-    /// Required or optional authentication.
-    pub fn mode(mut self, mode: Mode) -> Self {
-        Arc::make_mut(&mut self.0).mode = mode;
+    /// A request without a token passes as anonymous. A token that is
+    /// present but invalid is still refused: it is never downgraded to
+    /// anonymous.
+    pub fn optional(mut self) -> Self {
+        Arc::make_mut(&mut self.0).optional = true;
         self
     }
 
-    /// Shorthand for `mode(Mode::Optional)`.
-    pub fn optional(self) -> Self {
-        self.mode(Mode::Optional)
+    /// A request without a token is refused with `401` (the default).
+    pub fn required(mut self) -> Self {
+        Arc::make_mut(&mut self.0).optional = false;
+        self
     }
 
     /// The `realm` of `WWW-Authenticate` challenges (default `api`).
@@ -119,9 +114,9 @@ impl Authenticator {
         &self.0.verifier
     }
 
-    /// The mode.
-    pub fn current_mode(&self) -> Mode {
-        self.0.mode
+    /// Whether a request without a token passes as anonymous.
+    pub fn is_optional(&self) -> bool {
+        self.0.optional
     }
 
     /// Finds the token and returns a future that verifies it; the future
@@ -208,15 +203,32 @@ impl Authenticator {
         }
     }
 
-    /// Verifies what a token source found, under this authenticator's mode.
+    /// Verifies what a token source found; a missing token is refused unless
+    /// the authenticator is [optional](Self::optional).
     pub async fn judge(&self, lookup: TokenLookup) -> Result<Authentication, AuthRejection> {
         match lookup {
             TokenLookup::Found(token) => self.judge_token(&token).await,
             TokenLookup::Malformed(why) => Err(AuthRejection::InvalidRequest(why)),
-            TokenLookup::Missing => match self.0.mode {
-                Mode::Required => Err(AuthRejection::MissingToken),
-                Mode::Optional => Ok(self.authentication(None)),
-            },
+            TokenLookup::Missing if self.0.optional => Ok(self.authentication(None)),
+            TokenLookup::Missing => Err(AuthRejection::MissingToken),
+        }
+    }
+
+    /// Verifies the request's token on the spot (no layer or middleware
+    /// ran) and makes `T` of it: `Ok(None)` for an anonymous request when
+    /// the authenticator is optional. The future does not borrow the
+    /// request.
+    pub fn authenticate_as<T: FromVerified + 'static>(
+        &self,
+        request: &dyn RequestHead,
+    ) -> impl Future<Output = Result<Option<T>, AuthError>> + Send + 'static {
+        let verification = self.authenticate(request);
+        let authenticator = self.clone();
+        async move {
+            verification
+                .await
+                .map_err(|rejection| AuthError::new(rejection, &authenticator))?
+                .extract()
         }
     }
 
@@ -238,7 +250,7 @@ impl fmt::Debug for Authenticator {
         f.debug_struct("Authenticator")
             .field("verifier", &self.0.verifier)
             .field("source", &self.0.source)
-            .field("mode", &self.0.mode)
+            .field("optional", &self.0.optional)
             .field("realm", &self.0.context.realm)
             .finish_non_exhaustive()
     }
@@ -264,6 +276,26 @@ impl Authentication {
     /// The verified token, or the refusal for an anonymous request.
     pub fn require(&self) -> Result<&VerifiedToken, AuthRejection> {
         self.token.as_ref().ok_or(AuthRejection::MissingToken)
+    }
+
+    /// What a handler asked for, made from the verified token: `Ok(None)`
+    /// for an anonymous request, a refusal rendered by the deciding
+    /// authenticator when the token does not fit `T`. Every framework
+    /// adapter's extractors go through here.
+    pub fn extract<T: FromVerified>(&self) -> Result<Option<T>, AuthError> {
+        let Some(token) = &self.token else {
+            return Ok(None);
+        };
+        T::from_verified(token)
+            .map(Some)
+            .map_err(|rejection| AuthError::new(rejection, &self.authenticator))
+    }
+
+    /// Like [`extract`](Self::extract), with an anonymous request refused
+    /// (`401`).
+    pub fn extract_required<T: FromVerified>(&self) -> Result<T, AuthError> {
+        self.extract()?
+            .ok_or_else(|| AuthError::new(AuthRejection::MissingToken, &self.authenticator))
     }
 }
 

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 
 use super::guard::{Guard, StaticRequirement};
 use super::rejection::AuthRejection;
+use crate::claims::VerifiedToken;
 use crate::claims::{AccessClaims, IdClaims};
-use crate::verified::VerifiedToken;
 
 /// What a handler can ask for, made from a verified token.
 pub trait FromVerified: Sized {

@@ -1,8 +1,8 @@
 //! Route guards: groups or scopes a verified token must hold.
 
 use crate::claims::Requirement;
+use crate::claims::VerifiedToken;
 use crate::error::Error;
-use crate::verified::VerifiedToken;
 
 use super::authenticator::Authentication;
 use super::error::AuthError;

@@ -24,7 +24,7 @@ mod guard;
 mod rejection;
 mod token_source;
 
-pub use authenticator::{Authentication, Authenticator, Mode};
+pub use authenticator::{Authentication, Authenticator};
 pub use error::AuthError;
 pub use extract::{AccessToken, Claims, FromVerified, IdToken, Require};
 pub use guard::{Claim, Guard, StaticRequirement};

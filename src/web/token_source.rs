@@ -238,45 +238,34 @@ fn cookie(request: &dyn RequestHead, name: &str) -> TokenLookup {
     TokenLookup::Missing
 }
 
-/// One header of an `http` 1 header map, without allocating.
-fn single<'a>(headers: &'a http::HeaderMap, name: &str) -> SingleHeader<'a> {
-    let mut values = if name == "authorization" {
-        headers.get_all(http::header::AUTHORIZATION).iter()
-    } else {
-        headers.get_all(name).iter()
-    };
-    match (values.next(), values.next()) {
-        (None, _) => SingleHeader::Absent,
-        (Some(value), None) => SingleHeader::One(value.to_str().ok()),
-        (Some(_), Some(_)) => SingleHeader::Repeated,
+/// The head of an `http` 1 request: its headers and URI.
+trait HttpHead {
+    fn headers(&self) -> &http::HeaderMap;
+    fn uri(&self) -> &http::Uri;
+}
+
+impl HttpHead for http::request::Parts {
+    fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+
+    fn uri(&self) -> &http::Uri {
+        &self.uri
     }
 }
 
-/// A [`RequestHead`] over `http` 1 request parts.
-impl RequestHead for http::request::Parts {
-    fn header_values(&self, name: &str) -> Vec<Option<&str>> {
-        self.headers
-            .get_all(name)
-            .iter()
-            .map(|value| value.to_str().ok())
-            .collect()
+impl<B> HttpHead for http::Request<B> {
+    fn headers(&self) -> &http::HeaderMap {
+        http::Request::headers(self)
     }
 
-    fn single_header(&self, name: &str) -> SingleHeader<'_> {
-        single(&self.headers, name)
-    }
-
-    fn path(&self) -> &str {
-        self.uri.path()
-    }
-
-    fn query(&self) -> Option<&str> {
-        self.uri.query()
+    fn uri(&self) -> &http::Uri {
+        http::Request::uri(self)
     }
 }
 
-/// A [`RequestHead`] over an `http` 1 request (any body).
-impl<B> RequestHead for http::Request<B> {
+/// A [`RequestHead`] over `http` 1 requests (any body) and request parts.
+impl<T: HttpHead> RequestHead for T {
     fn header_values(&self, name: &str) -> Vec<Option<&str>> {
         self.headers()
             .get_all(name)
@@ -285,8 +274,19 @@ impl<B> RequestHead for http::Request<B> {
             .collect()
     }
 
+    /// Without allocating.
     fn single_header(&self, name: &str) -> SingleHeader<'_> {
-        single(self.headers(), name)
+        let headers = self.headers();
+        let mut values = if name == "authorization" {
+            headers.get_all(http::header::AUTHORIZATION).iter()
+        } else {
+            headers.get_all(name).iter()
+        };
+        match (values.next(), values.next()) {
+            (None, _) => SingleHeader::Absent,
+            (Some(value), None) => SingleHeader::One(value.to_str().ok()),
+            (Some(_), Some(_)) => SingleHeader::Repeated,
+        }
     }
 
     fn path(&self) -> &str {

@@ -1,0 +1,17 @@
+//! What a successful verification gives: [`VerifiedToken`], the typed
+//! Cognito claims ([`AccessClaims`], [`IdClaims`]), scope and group sets and
+//! the requirements checked against them.
+//!
+//! Everything here was verified; untrusted parsing lives in
+//! [`crate::token`].
+
+mod cognito;
+mod names;
+mod token_use;
+mod verified;
+
+pub use cognito::{AccessClaims, IdClaims};
+pub use names::{Match, NameSet, Requirement};
+pub use token_use::TokenUse;
+pub(crate) use verified::Parts;
+pub use verified::VerifiedToken;

@@ -1,0 +1,222 @@
+//! The claim checks that run after the signature (steps 7 to 11), in order.
+
+use super::issuers::{IssuerEntry, RuleKind};
+use crate::claims::{NameSet, TokenUse};
+use crate::config::{ClientRule, TokenUseRule};
+use crate::error::{Error, Result, echo, echo_opt};
+use crate::token::{Audience, RegisteredClaims};
+
+/// Step 7: `exp` required and not passed; `nbf`, when present, reached.
+/// Boundaries are inclusive: a token is valid at `exp + leeway` and at
+/// `nbf - leeway`.
+pub(crate) fn check_time(claims: &RegisteredClaims<'_>, now: i64, leeway: u64) -> Result<()> {
+    let slack = i64::try_from(leeway).unwrap_or(i64::MAX);
+    let exp = claims.exp.ok_or(Error::MissingClaim("exp"))?;
+    if now > exp.saturating_add(slack) {
+        return Err(Error::Expired { exp, now, leeway });
+    }
+    if let Some(nbf) = claims.nbf
+        && now < nbf.saturating_sub(slack)
+    {
+        return Err(Error::NotYetValid { nbf, now, leeway });
+    }
+    Ok(())
+}
+
+/// Step 8: `iss` exactly the issuer whose key verified the token.
+pub(crate) fn check_issuer(claims: &RegisteredClaims<'_>, entry: &IssuerEntry) -> Result<()> {
+    if claims.iss.as_deref() == Some(&*entry.iss) {
+        return Ok(());
+    }
+    Err(Error::InvalidIssuer {
+        expected: entry.iss.to_string(),
+        found: echo_opt(claims.iss.as_deref()),
+    })
+}
+
+/// Steps 9 to 11: token use, client id or audience, scopes and groups.
+/// Returns the token use of a Cognito token.
+pub(crate) fn check_rules(
+    claims: &RegisteredClaims,
+    entry: &IssuerEntry,
+) -> Result<Option<TokenUse>> {
+    let rules = &entry.rules;
+    let token_use = match &rules.kind {
+        RuleKind::Cognito { token_use, clients } => {
+            let found = check_token_use(claims, *token_use)?;
+            check_client(claims, found, clients)?;
+            Some(found)
+        }
+        RuleKind::Oidc { audiences } => {
+            check_audience(claims, audiences)?;
+            None
+        }
+    };
+    if let Some(requirement) = &rules.scopes {
+        let held = scopes_of(claims);
+        if !requirement.is_met_by(&held) {
+            return Err(Error::InsufficientScope {
+                requirement: requirement.to_string(),
+                required: requirement.names().to_vec(),
+            });
+        }
+    }
+    if let Some(requirement) = &rules.groups {
+        let held = groups_of(claims);
+        if !requirement.is_met_by(&held) {
+            return Err(Error::MissingGroup {
+                requirement: requirement.to_string(),
+                required: requirement.names().to_vec(),
+            });
+        }
+    }
+    Ok(token_use)
+}
+
+/// The scopes a token carries (`scope`, space separated).
+pub(crate) fn scopes_of(claims: &RegisteredClaims<'_>) -> NameSet {
+    claims
+        .scope
+        .as_deref()
+        .map(NameSet::from_scope_string)
+        .unwrap_or_default()
+}
+
+/// The groups a token carries (`cognito:groups`).
+pub(crate) fn groups_of(claims: &RegisteredClaims<'_>) -> NameSet {
+    claims
+        .groups
+        .as_ref()
+        .map(|groups| NameSet::new(groups.iter().map(|group| group.as_ref())))
+        .unwrap_or_default()
+}
+
+fn check_token_use(claims: &RegisteredClaims<'_>, rule: TokenUseRule) -> Result<TokenUse> {
+    let found = match claims.token_use.as_deref() {
+        Some("access") => Some(TokenUse::Access),
+        Some("id") => Some(TokenUse::Id),
+        _ => None,
+    };
+    let expected = match rule {
+        TokenUseRule::Only(use_) => use_.as_str(),
+        TokenUseRule::Any => "access or id",
+    };
+    match (found, rule) {
+        (Some(found), TokenUseRule::Any) => Ok(found),
+        (Some(found), TokenUseRule::Only(wanted)) if found == wanted => Ok(found),
+        _ => Err(Error::InvalidTokenUse {
+            expected: expected.to_owned(),
+            found: echo_opt(claims.token_use.as_deref()),
+        }),
+    }
+}
+
+fn check_client(
+    claims: &RegisteredClaims<'_>,
+    token_use: TokenUse,
+    rule: &ClientRule,
+) -> Result<()> {
+    let ClientRule::Allow(allowed) = rule else {
+        return Ok(());
+    };
+    let expected = || allowed.join(", ");
+    let client = match token_use {
+        TokenUse::Access => claims.client_id.as_deref(),
+        TokenUse::Id => match &claims.aud {
+            Some(Audience::One(aud)) => Some(aud.as_ref()),
+            Some(Audience::Many(list)) => {
+                return Err(Error::InvalidClient {
+                    expected: expected(),
+                    found: format!(
+                        "an aud array of {} values (a Cognito ID token names exactly one client)",
+                        list.len()
+                    ),
+                });
+            }
+            None => None,
+        },
+    };
+    match client {
+        Some(client) if allowed.iter().any(|id| id == client) => Ok(()),
+        Some(client) => Err(Error::InvalidClient {
+            expected: expected(),
+            found: echo(client),
+        }),
+        None => Err(Error::InvalidClient {
+            expected: expected(),
+            found: match token_use {
+                TokenUse::Access => "no client_id claim".to_owned(),
+                TokenUse::Id => "no aud claim".to_owned(),
+            },
+        }),
+    }
+}
+
+fn check_audience(claims: &RegisteredClaims<'_>, rule: &ClientRule) -> Result<()> {
+    let ClientRule::Allow(allowed) = rule else {
+        return Ok(());
+    };
+    let Some(aud) = &claims.aud else {
+        return Err(Error::InvalidAudience {
+            expected: allowed.join(", "),
+            found: "none".to_owned(),
+        });
+    };
+    if aud.iter().any(|value| allowed.iter().any(|id| id == value)) {
+        return Ok(());
+    }
+    let found = match aud {
+        Audience::One(value) => echo(value),
+        Audience::Many(values) => {
+            let first: Vec<_> = values.iter().take(3).map(|value| echo(value)).collect();
+            format!(
+                "[{}{}]",
+                first.join(", "),
+                if values.len() > 3 { ", …" } else { "" }
+            )
+        }
+    };
+    Err(Error::InvalidAudience {
+        expected: allowed.join(", "),
+        found,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: Option<i64>, nbf: Option<i64>) -> RegisteredClaims<'static> {
+        RegisteredClaims {
+            exp,
+            nbf,
+            ..RegisteredClaims::default()
+        }
+    }
+
+    #[test]
+    fn time_boundaries_are_inclusive() {
+        assert!(check_time(&claims(Some(100), None), 100, 0).is_ok());
+        assert_eq!(
+            check_time(&claims(Some(100), None), 101, 0)
+                .unwrap_err()
+                .kind(),
+            "expired"
+        );
+        assert!(check_time(&claims(Some(100), None), 101, 1).is_ok());
+        assert!(check_time(&claims(Some(100), None), 102, 1).is_err());
+        assert_eq!(
+            check_time(&claims(None, None), 0, 0).unwrap_err().kind(),
+            "missing_claim"
+        );
+        assert!(check_time(&claims(Some(200), Some(100)), 100, 0).is_ok());
+        assert_eq!(
+            check_time(&claims(Some(200), Some(100)), 99, 0)
+                .unwrap_err()
+                .kind(),
+            "not_yet_valid"
+        );
+        assert!(check_time(&claims(Some(200), Some(100)), 99, 1).is_ok());
+        assert!(check_time(&claims(Some(i64::MAX), Some(i64::MIN)), 0, u64::MAX).is_ok());
+    }
+}

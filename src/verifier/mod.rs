@@ -1,0 +1,321 @@
+//! The verifier: the check pipeline in its fixed order.
+//!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | [`Verifier::verify`]: size, parse, algorithm and `kid`, key, signature, then the claim checks, the custom check, the verified-token cache |
+//! | `builder.rs` | [`VerifierBuilder`]: every knob and its default, validation of the configuration |
+//! | `issuers.rs` | the issuer table: pools and OIDC issuers lowered into an expected `iss`, a key source and rules |
+//! | `checks.rs` | the claim checks after the signature: time, `iss`, token use, client, scopes, groups |
+//! | `token_cache.rs` | tokens already verified, answered without the RSA operation |
+
+mod builder;
+mod checks;
+mod issuers;
+mod token_cache;
+
+use std::fmt;
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use serde::de::DeserializeOwned;
+
+pub use builder::{DEFAULT_MAX_TOKEN_BYTES, VerifierBuilder};
+
+use crate::claims::{AccessClaims, IdClaims, Parts, VerifiedToken};
+use crate::clock::Clock;
+use crate::error::{Error, Result, echo};
+use crate::keys::{CachedKey, KeyStore, PublicJwk};
+use crate::token::{self, HeaderAlg};
+use issuers::{Candidates, IssuerEntry, IssuerTable};
+use token_cache::{CachedVerification, TokenCache};
+
+type CustomCheck = Arc<dyn Fn(&VerifiedToken) -> Result<()> + Send + Sync>;
+
+/// Verifies Cognito (and generic OIDC) tokens against cached JWKS.
+///
+/// Cheap to clone and safe to share across tasks and threads: clones share
+/// one key cache.
+///
+/// Checks run in a fixed order and the first failure decides the error:
+/// size, structure, algorithm and `kid`, key lookup, key fit, signature,
+/// `exp`/`nbf`, `iss`, `token_use`, client id (or `aud`), scopes, groups,
+/// the custom check. The verifier never fetches a URL taken from a token:
+/// `iss` only selects among configured issuers, `jku`/`x5u` are ignored.
+///
+/// ```no_run
+/// use cognito_auth::{CognitoPool, TokenUse, Verifier};
+///
+/// # async fn demo(token: &str) -> Result<(), cognito_auth::Error> {
+/// let verifier = Verifier::builder()
+///     .cognito(
+///         CognitoPool::new("us-east-1_AbCdEf123")
+///             .token_use(TokenUse::Access)
+///             .client_id("1example23456789"),
+///     )
+///     .build()?;
+/// verifier.hydrate().await?; // optional: fetch keys at start-up
+/// let claims = verifier.verify_access(token).await?;
+/// println!("hello {}", claims.username.as_deref().unwrap_or(&claims.sub));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuers: IssuerTable,
+    store: Arc<KeyStore>,
+    leeway: u64,
+    max_token_bytes: usize,
+    custom: Option<CustomCheck>,
+    clock: Clock,
+    token_cache: Option<TokenCache>,
+}
+
+impl Verifier {
+    /// Starts a configuration.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// Verifies a token and returns its claims.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken> {
+        let inner = &*self.inner;
+        // 1. size
+        if token.len() > inner.max_token_bytes {
+            return Err(Error::TokenTooLarge {
+                size: token.len(),
+                max: inner.max_token_bytes,
+            });
+        }
+        if let Some(verified) = self.cached(token)? {
+            return Ok(verified);
+        }
+        // 2. structure and claim types
+        let parsed = token::parse(token)?;
+        let claims = token::claims(&parsed.payload)?;
+        // 3. algorithm and kid. `iss` is unverified here: it only narrows
+        // the configured issuers whose keys are tried.
+        let candidates = inner.issuers.candidates(claims.iss.as_deref());
+        let alg = match parsed.header.alg {
+            HeaderAlg::Known(alg)
+                if candidates.iter().any(|entry| entry.rules.accepts_alg(alg)) =>
+            {
+                alg
+            }
+            ref other => {
+                return Err(Error::UnsupportedAlgorithm {
+                    found: echo(other.name()),
+                    accepted: candidates.accepted_algs(),
+                });
+            }
+        };
+        let Some(kid_owned) = parsed.header.kid else {
+            return Err(Error::MissingKid);
+        };
+        let kid = kid_owned.as_str();
+        // 4 - 6. the key, its fit, the signature. A cached key is used
+        // without waiting and without writing shared memory; otherwise the
+        // key is looked up (and fetched) as the cache rules allow.
+        let message = parsed.signing_input.as_bytes();
+        let signature = parsed.signature.as_slice();
+        let check = |key: &PublicJwk| -> Result<()> {
+            key.check_fits(alg)?;
+            if key.verify(alg, message, signature) {
+                Ok(())
+            } else {
+                Err(Error::InvalidSignature)
+            }
+        };
+        let mut cached = None;
+        for candidate in candidates
+            .iter()
+            .filter(|entry| entry.rules.accepts_alg(alg))
+        {
+            let lookup = inner
+                .store
+                .with_cached_key(candidate.source, kid, |key, generation| {
+                    check(key).map(|()| (key.fingerprint, generation))
+                });
+            match lookup {
+                CachedKey::Found(outcome) => {
+                    cached = Some((candidate, outcome?));
+                    break;
+                }
+                CachedKey::Ambiguous(err) => return Err(err),
+                CachedKey::Miss => {}
+            }
+        }
+        let (entry, (key_fingerprint, key_generation)) = match cached {
+            Some(found) => found,
+            None => {
+                let (entry, key, generation) = self.find_key(candidates, alg, kid).await?;
+                check(&key)?;
+                (entry, (key.fingerprint, generation))
+            }
+        };
+        // 7. exp / nbf
+        let now = (inner.clock)();
+        checks::check_time(&claims, now, inner.leeway)?;
+        // 8. iss
+        checks::check_issuer(&claims, entry)?;
+        // 9 - 11. token use, client, scopes, groups
+        let token_use = checks::check_rules(&claims, entry)?;
+        let expires_at = claims.exp.unwrap_or_default();
+        drop(claims);
+        let verified = VerifiedToken::new(Parts {
+            issuer: Box::from(&*entry.iss),
+            kid: kid_owned.into_boxed_str(),
+            token_use,
+            expires_at,
+            payload: parsed.payload,
+        });
+        // 12. the custom check
+        if let Some(check) = &inner.custom {
+            check(&verified)?;
+        }
+        if let Some(cache) = &inner.token_cache {
+            let seconds_left =
+                u64::try_from(verified.expires_at().saturating_sub(now)).unwrap_or(0);
+            if seconds_left > 0 {
+                cache.insert(CachedVerification::new(
+                    token,
+                    verified.clone(),
+                    entry.source,
+                    key_fingerprint,
+                    key_generation,
+                    seconds_left,
+                    cache.weight_floor,
+                ));
+            }
+        }
+        Ok(verified)
+    }
+
+    /// A verification remembered for exactly this token, if it still holds:
+    /// not expired by the verifier's clock, its key still in the JWKS.
+    fn cached(&self, token: &str) -> Result<Option<VerifiedToken>> {
+        let inner = &*self.inner;
+        let Some(cache) = &inner.token_cache else {
+            return Ok(None);
+        };
+        let Some(entry) = cache.get(token) else {
+            return Ok(None);
+        };
+        let slack = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
+        let fresh = (inner.clock)() <= entry.verified.expires_at().saturating_add(slack);
+        let key_unchanged = inner.store.key_unchanged(
+            entry.source,
+            &entry.kid,
+            entry.key_fingerprint,
+            &entry.key_generation,
+        );
+        if !(fresh && key_unchanged) {
+            cache.remove(token);
+            return Ok(None);
+        }
+        if let Some(check) = &inner.custom {
+            check(&entry.verified)?;
+        }
+        Ok(Some(entry.verified.clone()))
+    }
+
+    /// How many verified tokens are cached (diagnostics).
+    pub fn cached_tokens(&self) -> u64 {
+        self.inner.token_cache.as_ref().map_or(0, TokenCache::len)
+    }
+
+    /// Verifies a token that must be a Cognito **access** token.
+    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims> {
+        self.verify(token).await?.try_access().cloned()
+    }
+
+    /// Verifies a token that must be a Cognito **ID** token.
+    pub async fn verify_id(&self, token: &str) -> Result<IdClaims> {
+        self.verify(token).await?.try_id().cloned()
+    }
+
+    /// Verifies a token and deserialises its claims into your own type.
+    pub async fn verify_as<T: DeserializeOwned>(&self, token: &str) -> Result<T> {
+        self.verify(token).await?.deserialize()
+    }
+
+    /// Fetches the keys of every configured issuer now, so the first
+    /// requests do not wait; reports the sources that failed. Sets that are
+    /// fetched only on demand (the multi-Region issuer form) are skipped.
+    pub async fn hydrate(&self) -> Result<()> {
+        let failures = self.inner.store.hydrate().await;
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let (names, reasons): (Vec<_>, Vec<_>) = failures
+            .into_iter()
+            .map(|(name, err)| (name, err.to_string()))
+            .unzip();
+        Err(Error::JwksUnavailable {
+            source_name: names.join(", "),
+            reason: reasons.join("; "),
+        })
+    }
+
+    /// The issuers this verifier accepts.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.inner.issuers.entries().iter().map(|entry| &*entry.iss)
+    }
+
+    /// The `kid`s currently cached for an accepted issuer (diagnostics).
+    pub fn cached_kids(&self, issuer: &str) -> Vec<String> {
+        self.inner
+            .issuers
+            .get(issuer)
+            .map(|entry| self.inner.store.cached_kids(entry.source))
+            .unwrap_or_default()
+    }
+
+    /// Step 4: the key for `kid` among the candidates' sources.
+    async fn find_key<'a>(
+        &self,
+        candidates: Candidates<'a>,
+        alg: Algorithm,
+        kid: &str,
+    ) -> Result<(&'a IssuerEntry, Arc<PublicJwk>, u64)> {
+        let mut unavailable = None;
+        let mut lacking_kid = 0;
+        let usable = |entry: &&IssuerEntry| entry.rules.accepts_alg(alg);
+        for (position, entry) in candidates.iter().filter(usable).enumerate() {
+            // Issuers may share a key source; ask each source once.
+            let asked = candidates
+                .iter()
+                .filter(usable)
+                .take(position)
+                .any(|earlier| earlier.source == entry.source);
+            if asked {
+                continue;
+            }
+            match self.inner.store.key(entry.source, kid).await {
+                Ok((key, generation)) => return Ok((entry, key, generation)),
+                Err(err @ Error::JwksUnavailable { .. }) => unavailable = Some(err),
+                Err(Error::UnknownKid { .. }) => lacking_kid += 1,
+                Err(other) => return Err(other),
+            }
+        }
+        // Keys that could be had but lack the kid make it unknown; only
+        // when no keys at all could be had is the JWKS unavailable.
+        match unavailable {
+            Some(err) if lacking_kid == 0 => Err(err),
+            _ => Err(Error::UnknownKid { kid: echo(kid) }),
+        }
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuers", &self.issuers().collect::<Vec<_>>())
+            .field("leeway_seconds", &self.inner.leeway)
+            .field("max_token_bytes", &self.inner.max_token_bytes)
+            .field("custom_check", &self.inner.custom.is_some())
+            .finish_non_exhaustive()
+    }
+}

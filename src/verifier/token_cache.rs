@@ -1,0 +1,245 @@
+//! The verified-token cache: a token already verified is answered without
+//! the RSA operation.
+//!
+//! * Keyed by the exact token: entries are found by a keyed hash of the
+//!   token's tail (its signature, which the IdP made random) and its
+//!   length, and a hit compares the whole token, so no token can find
+//!   another's claims (two tokens with one hash just take turns in the
+//!   slot). Tokens of one pool share long prefixes; comparing hashes, not
+//!   tokens, keeps lookups short.
+//! * An entry never outlives the token's `exp`, and is re-checked on every
+//!   hit against the verifier's clock and the current key set: a key that
+//!   left the JWKS (or changed under its `kid`) takes its tokens with it.
+//! * Only successes are stored. Bounded by count and by bytes.
+//! * In front of moka, each thread remembers the last few entries it
+//!   served (64 slots): a repeated token skips moka's bookkeeping. The
+//!   slots hold entries, not verdicts: every hit is checked as above.
+
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use moka::Expiry;
+
+use crate::claims::VerifiedToken;
+use crate::clock::later;
+use crate::keys::SourceId;
+
+/// Default bound on cached tokens.
+pub(crate) const DEFAULT_MAX_TOKENS: u64 = 10_000;
+/// Default bound on the bytes the cache holds (estimated).
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How many bytes of a token's tail the hash covers.
+const HASHED_TAIL: usize = 64;
+
+/// A verification remembered.
+pub(crate) struct CachedVerification {
+    /// The token itself (the key), for the per-thread slots.
+    token: Arc<str>,
+    pub(crate) verified: VerifiedToken,
+    /// Where its key came from, and which key it was.
+    pub(crate) source: SourceId,
+    pub(crate) kid: Arc<str>,
+    pub(crate) key_fingerprint: u64,
+    /// The key set generation in which the key was last seen in place.
+    pub(crate) key_generation: AtomicU64,
+    /// When moka drops the entry (the token's `exp`).
+    expires_at: Instant,
+    weight: u32,
+}
+
+impl CachedVerification {
+    pub(crate) fn new(
+        token: &str,
+        verified: VerifiedToken,
+        source: SourceId,
+        key_fingerprint: u64,
+        key_generation: u64,
+        seconds_left: u64,
+        floor: u32,
+    ) -> Self {
+        // The token, its claims as a map and as typed claims: about three
+        // copies of the payload.
+        let estimate = u32::try_from(token.len().saturating_mul(3)).unwrap_or(u32::MAX);
+        CachedVerification {
+            token: Arc::from(token),
+            kid: Arc::from(verified.kid()),
+            verified,
+            source,
+            key_fingerprint,
+            key_generation: AtomicU64::new(key_generation),
+            expires_at: later(Instant::now(), Duration::from_secs(seconds_left)),
+            weight: estimate.max(floor),
+        }
+    }
+}
+
+/// Tokens already verified, by exact token.
+pub(crate) struct TokenCache {
+    entries: moka::sync::Cache<u64, Arc<CachedVerification>>,
+    /// Keys the token hashes; random per cache.
+    hasher: TailHash,
+    /// Every entry weighs at least this much, so `max_bytes / floor` bounds
+    /// the count.
+    pub(crate) weight_floor: u32,
+    /// Tells this cache's per-thread slots from another verifier's.
+    id: usize,
+}
+
+/// Per-thread slots in front of moka.
+const RECENT_SLOTS: usize = 64;
+
+/// One slot: the owning cache's id and an entry.
+type RecentSlot = Option<(usize, Arc<CachedVerification>)>;
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Vec<RecentSlot>> =
+        std::cell::RefCell::new(vec![None; RECENT_SLOTS]);
+}
+
+/// A slot for a token: from its last bytes (a signature), cheap and good
+/// enough; a collision only costs a moka lookup.
+fn slot_of(token: &str) -> usize {
+    let bytes = token.as_bytes();
+    let tail = bytes
+        .get(bytes.len().saturating_sub(8)..)
+        .unwrap_or_default();
+    let mut word = [0u8; 8];
+    word.get_mut(..tail.len())
+        .unwrap_or_default()
+        .copy_from_slice(tail);
+    let mixed = (u64::from_le_bytes(word) ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    usize::try_from(mixed >> 58).unwrap_or(0) % RECENT_SLOTS
+}
+
+impl TokenCache {
+    pub(crate) fn new(max_tokens: u64, max_bytes: u64) -> Self {
+        let max_tokens = max_tokens.max(1);
+        let weight_floor = u32::try_from(max_bytes / max_tokens)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|_, entry: &Arc<CachedVerification>| entry.weight)
+            .expire_after(UntilExp)
+            .build();
+        static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        TokenCache {
+            entries,
+            hasher: TailHash(RandomState::new()),
+            weight_floor,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedVerification>> {
+        let slot = slot_of(token);
+        let recent = RECENT.with(|recent| match recent.borrow().get(slot) {
+            Some(Some((id, entry))) if *id == self.id && &*entry.token == token => {
+                Some(entry.clone())
+            }
+            _ => None,
+        });
+        if recent.is_some() {
+            return recent;
+        }
+        let entry = self
+            .entries
+            .get(&self.hasher.hash_one(token))
+            .filter(|entry| &*entry.token == token)?;
+        RECENT.with(|recent| {
+            if let Some(place) = recent.borrow_mut().get_mut(slot) {
+                *place = Some((self.id, entry.clone()));
+            }
+        });
+        Some(entry)
+    }
+
+    pub(crate) fn insert(&self, entry: CachedVerification) {
+        self.entries
+            .insert(self.hasher.hash_one(&*entry.token), Arc::new(entry));
+    }
+
+    pub(crate) fn remove(&self, token: &str) {
+        let slot = slot_of(token);
+        RECENT.with(|recent| {
+            if let Some(place) = recent.borrow_mut().get_mut(slot)
+                && matches!(place, Some((id, entry)) if *id == self.id && &*entry.token == token)
+            {
+                *place = None;
+            }
+        });
+        let key = self.hasher.hash_one(token);
+        if self
+            .entries
+            .get(&key)
+            .is_some_and(|entry| &*entry.token == token)
+        {
+            self.entries.invalidate(&key);
+        }
+    }
+
+    /// Entries held now (after pending maintenance), for tests.
+    pub(crate) fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
+    }
+}
+
+struct UntilExp;
+
+impl Expiry<u64, Arc<CachedVerification>> for UntilExp {
+    fn expire_after_create(
+        &self,
+        _key: &u64,
+        entry: &Arc<CachedVerification>,
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(entry.expires_at.saturating_duration_since(created_at))
+    }
+}
+
+/// Hashes the last bytes of each string written (a token's signature)
+/// with a random key; equality still compares the whole token.
+#[derive(Clone)]
+struct TailHash(RandomState);
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+struct TailHasher(std::hash::DefaultHasher);
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let tail = bytes.len().saturating_sub(HASHED_TAIL);
+        self.0.write_usize(bytes.len());
+        self.0.write(bytes.get(tail..).unwrap_or(bytes));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_hash_sees_length_and_tail_only() {
+        let hash = TailHash(RandomState::new());
+        let a = format!("{}{}", "a".repeat(100), "z".repeat(64));
+        let b = format!("{}{}", "b".repeat(100), "z".repeat(64));
+        let c = format!("{}{}", "a".repeat(100), "y".repeat(64));
+        assert_eq!(hash.hash_one(a.as_str()), hash.hash_one(b.as_str()));
+        assert_ne!(hash.hash_one(a.as_str()), hash.hash_one(c.as_str()));
+        assert_ne!(hash.hash_one("short"), hash.hash_one("shorter"));
+    }
+}
