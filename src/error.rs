@@ -281,6 +281,47 @@ impl Error {
         }
     }
 
+    /// One fixed phrase per kind, for answers to unauthenticated callers:
+    /// it names what is wrong without the details [`Display`](fmt::Display)
+    /// gives (configured client ids, audiences and issuers, key URLs,
+    /// network errors), which belong in logs.
+    ///
+    /// ```
+    /// use cognito_auth::Error;
+    /// let err = Error::InvalidClient { expected: "abc".into(), found: "\"xyz\"".into() };
+    /// assert_eq!(err.public_message(), "the token was issued for another client");
+    /// assert!(err.to_string().contains("abc"));
+    /// ```
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Error::TokenTooLarge { .. } => "the token is too large",
+            Error::Malformed(_) => "the token is malformed",
+            Error::UnsupportedAlgorithm { .. } => "the token's algorithm is not accepted",
+            Error::MissingKid => "the token does not name its signing key",
+            Error::UnknownKid { .. } => "the token's signing key is not known",
+            Error::JwksUnavailable { .. } => {
+                "the signing keys cannot be had right now; try again later"
+            }
+            Error::InvalidKey { .. } => "the token's signing key cannot verify it",
+            Error::InvalidSignature => "the token's signature is invalid",
+            Error::MissingClaim(_) => "the token lacks a required claim",
+            Error::Expired { .. } => "the token has expired",
+            Error::NotYetValid { .. } => "the token is not valid yet",
+            Error::InvalidIssuer { .. } => "the token was issued by an issuer that is not accepted",
+            Error::InvalidTokenUse { .. } => {
+                "the token is not of the accepted kind (access or ID token)"
+            }
+            Error::InvalidClient { .. } => "the token was issued for another client",
+            Error::InvalidAudience { .. } => "the token was issued for another audience",
+            Error::InsufficientScope { .. } => "the token lacks a required scope",
+            Error::MissingGroup { .. } => "the user is not in a required group",
+            Error::Custom(_) => "the token was refused",
+            Error::Config(_) | Error::Service(_) | Error::Transport(_) => {
+                "the server could not check the token"
+            }
+        }
+    }
+
     /// The service error, when Cognito answered with one.
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {

@@ -169,10 +169,14 @@ async fn expiry_and_not_before_boundaries() {
             .unwrap()
     };
 
-    exact.verify(&exp(now)).await.unwrap(); // exp == now is still valid
+    // Hardening round 2, item 13: RFC 7519 §4.1.4, a token is used
+    // *before* its exp: at exp it has expired (aws-jwt-verify still takes
+    // it in that one second).
+    exact.verify(&exp(now + 1)).await.unwrap();
+    assert_eq!(kind_of(&exact, &exp(now)).await, "expired");
     assert_eq!(kind_of(&exact, &exp(now - 1)).await, "expired");
-    one_second.verify(&exp(now - 1)).await.unwrap(); // leeway +1 s
-    assert_eq!(kind_of(&one_second, &exp(now - 2)).await, "expired");
+    one_second.verify(&exp(now)).await.unwrap(); // leeway +1 s
+    assert_eq!(kind_of(&one_second, &exp(now - 1)).await, "expired");
 
     exact.verify(&nbf(now)).await.unwrap();
     assert_eq!(kind_of(&exact, &nbf(now + 1)).await, "not_yet_valid");
@@ -184,6 +188,20 @@ async fn expiry_and_not_before_boundaries() {
         err.to_string(),
         format!("token expired at {} (now {now}, leeway 0s)", now - 1)
     );
+
+    // iat is not a validity bound (RFC 7519 §4.1.6): a token issued "in the
+    // future" by a clock ahead of ours still verifies, so a server whose
+    // clock lags AWS's does not refuse every fresh token. Its type is
+    // still checked.
+    let ahead = pool
+        .access_token()
+        .issued_at(now + 3600)
+        .expires_at(now + 7200)
+        .sign()
+        .unwrap();
+    exact.verify(&ahead).await.unwrap();
+    let bad_iat = pool.access_token().claim("iat", "soon").sign().unwrap();
+    assert_eq!(kind_of(&exact, &bad_iat).await, "malformed");
 
     let no_exp = pool.access_token().without_claim("exp").sign().unwrap();
     let err = exact.verify(&no_exp).await.unwrap_err();

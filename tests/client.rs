@@ -276,6 +276,17 @@ async fn machine_tokens_are_refreshed_ahead_of_expiry() {
     assert_eq!(source.access_token().await.unwrap().expose(), "access-2");
 }
 
+/// Hardening round 2, item 5: a lifetime from the network that no
+/// `Instant` can hold is clamped, not a panic.
+#[tokio::test]
+async fn an_absurd_token_lifetime_is_clamped() {
+    let (server, url) = token_server(u64::MAX).await;
+    let source = ClientCredentials::new(endpoint(&url), Vec::<String>::new());
+    assert_eq!(source.access_token().await.unwrap().expose(), "access-1");
+    assert_eq!(source.access_token().await.unwrap().expose(), "access-1");
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+}
+
 #[tokio::test]
 async fn cli_token_command() {
     let (_, url) = token_server(3600).await;
@@ -318,6 +329,83 @@ async fn cli_token_command() {
     ))
     .await;
     assert_eq!(code, 2, "a connection failure is an I/O error");
+}
+
+/// Hardening round 2, item 11: secrets need not be arguments (visible in
+/// `ps`): the client secret from a named variable or COGNITO_CLIENT_SECRET,
+/// the refresh token from stdin.
+#[tokio::test]
+async fn cli_secrets_from_the_environment_and_stdin() {
+    let (_, url) = token_server(3600).await;
+    let base = [
+        "token",
+        "--token-endpoint",
+        url.as_str(),
+        "--client-id",
+        CLIENT_ID,
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    let named = cli_run::run_with_env(
+        &with(&["--client-secret-env", "MY_SECRET"]),
+        None,
+        &[("MY_SECRET", CLIENT_SECRET)],
+    )
+    .await;
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    assert_eq!(named.json()["access_token"], "access-1");
+    let standard = cli_run::run_with_env(
+        &with(&[]),
+        None,
+        &[("COGNITO_CLIENT_SECRET", CLIENT_SECRET)],
+    )
+    .await;
+    assert_eq!(standard.code, 0, "{}", standard.stderr);
+    let unset = cli_run::run(&with(&["--client-secret-env", "NOT_SET_ANYWHERE"]), None).await;
+    assert_eq!(unset.code, 2);
+    assert!(
+        unset.stderr.contains("NOT_SET_ANYWHERE"),
+        "{}",
+        unset.stderr
+    );
+    let none = cli_run::run(&with(&[]), None).await;
+    assert_eq!(none.code, 2);
+    assert!(
+        none.stderr.contains("COGNITO_CLIENT_SECRET"),
+        "{}",
+        none.stderr
+    );
+
+    let (fake, client) = fake_cognito(vec![(200, JSON, SIGNED_IN)]).await;
+    let refreshed = cli_run::run(
+        &[
+            "refresh",
+            "--client-id",
+            "c",
+            "--refresh-token-stdin",
+            "--endpoint",
+            client.endpoint(),
+        ],
+        Some("refresh-from-stdin\n"),
+    )
+    .await;
+    assert_eq!(refreshed.code, 0, "{}", refreshed.stderr);
+    let sent = fake.seen.lock().unwrap()[0].2.clone();
+    assert_eq!(
+        sent["AuthParameters"]["REFRESH_TOKEN"],
+        "refresh-from-stdin"
+    );
+
+    for command in ["refresh", "revoke", "token", "login"] {
+        let help = cli_run::run(&[command, "--help"], None).await;
+        assert_eq!(help.code, 0);
+        assert!(help.stdout.contains("--client-secret-env"), "{command}");
+        assert!(help.stdout.contains("COGNITO_CLIENT_SECRET"), "{command}");
+        if command == "refresh" || command == "revoke" {
+            assert!(help.stdout.contains("--refresh-token-stdin"), "{command}");
+        }
+    }
 }
 
 // ---- the Cognito JSON API: protocol, retries, timeouts ------------------------------
@@ -442,6 +530,10 @@ async fn throttling_is_retried_with_backoff_then_succeeds() {
     assert_eq!(fake.requests.load(Ordering::SeqCst), 3);
 }
 
+/// Hardening round 2, item 8: each operation says whether it may be
+/// repeated. A sign-in (`InitiateAuth`) is not repeated after a 5xx, and
+/// `LimitExceededException` (attempt limits) is never repeated; a read
+/// (`GetUser`) is.
 #[tokio::test]
 async fn what_is_and_is_not_retried() {
     let cases: Vec<(Vec<Scripted>, usize, &str)> = vec![
@@ -463,7 +555,7 @@ async fn what_is_and_is_not_retried() {
                 );
                 3
             ],
-            3,
+            1,
             "LimitExceededException",
         ),
         (
@@ -475,7 +567,7 @@ async fn what_is_and_is_not_retried() {
                 );
                 3
             ],
-            3,
+            1,
             "UnexpectedResponse",
         ),
         (
@@ -487,8 +579,8 @@ async fn what_is_and_is_not_retried() {
                 ),
                 (200, JSON, SIGNED_IN),
             ],
-            2,
-            "",
+            1,
+            "InternalErrorException",
         ),
     ];
     for (script, requests, error) in cases {
@@ -507,6 +599,19 @@ async fn what_is_and_is_not_retried() {
             }
         }
     }
+    // A read is repeated after a 5xx, and succeeds.
+    let (fake, client) = fake_cognito(vec![
+        (
+            500,
+            JSON,
+            r#"{"__type":"InternalErrorException","message":"oops"}"#,
+        ),
+        (200, JSON, r#"{"Username":"alice","UserAttributes":[]}"#),
+    ])
+    .await;
+    let user = client.get_user(&Secret::new("token")).await.unwrap();
+    assert_eq!(user.username, "alice");
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -102,9 +102,10 @@ async fn several_pools_in_one_verifier() {
     // A token from pool A claiming pool B's issuer: B's keys do not hold A's kid.
     let crossed = a.access_token().claim("iss", b.issuer()).sign().unwrap();
     assert_eq!(kind_of(&verifier, &crossed).await, "unknown_kid");
-    // A pool that is not configured: its kid is in no configured JWKS.
+    // A pool that is not configured: its kid is in no cached JWKS, and a
+    // token of an issuer that is not configured fetches nothing.
     let from_c = c.access_token().sign().unwrap();
-    assert_eq!(kind_of(&verifier, &from_c).await, "unknown_kid");
+    assert_eq!(kind_of(&verifier, &from_c).await, "invalid_issuer");
     // An unconfigured issuer never decides before the signature: signed by
     // A's key with a made-up issuer, the signature verifies, then the issuer fails.
     let made_up = a

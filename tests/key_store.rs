@@ -335,3 +335,145 @@ async fn keys_from_other_algorithms_coexist_in_one_set() {
         .await
         .unwrap();
 }
+
+/// Hardening round 2, item 4: a token whose (unverified) `iss` names no
+/// configured issuer can only fail, so it fetches nothing — cold or warm,
+/// whatever its `kid`, even with no kid-miss cooldown at all.
+#[tokio::test]
+async fn tokens_of_unconfigured_issuers_cause_no_fetch() {
+    let pool = MockPool::start().await.unwrap();
+    let verifier = builder(&pool, TokenUse::Access)
+        .kid_miss_cooldown(Duration::ZERO)
+        .build()
+        .unwrap();
+    let stranger = SigningKey::generate(Algorithm::RS256).unwrap();
+    let flood = |round: &str| -> Vec<String> {
+        (0..200)
+            .map(|n| {
+                pool.access_token()
+                    .claim("iss", format!("https://evil.example/{round}/{n}"))
+                    .signed_by(&stranger.clone().with_kid(format!("{round}-{n}")))
+                    .sign()
+                    .unwrap()
+            })
+            .collect()
+    };
+    for token in flood("cold") {
+        assert_eq!(kind_of(&verifier, &token).await, "invalid_issuer");
+    }
+    assert_eq!(pool.jwks_requests(), 0, "cold: nothing fetched");
+
+    verifier.hydrate().await.unwrap();
+    for token in flood("warm") {
+        assert_eq!(kind_of(&verifier, &token).await, "invalid_issuer");
+    }
+    // A cached key is still tried: a token of the pool's own key but
+    // another issuer is judged after its signature.
+    let foreign_iss = pool
+        .access_token()
+        .claim("iss", "https://evil.example/pool-key")
+        .sign()
+        .unwrap();
+    assert_eq!(kind_of(&verifier, &foreign_iss).await, "invalid_issuer");
+    assert_eq!(pool.jwks_requests(), 1, "warm: only the hydrate fetch");
+
+    // The configured issuer's unknown kids still refetch (no cooldown).
+    let unknown = pool
+        .access_token()
+        .signed_by(&stranger.clone().with_kid("unknown-to-the-pool"))
+        .sign()
+        .unwrap();
+    assert_eq!(kind_of(&verifier, &unknown).await, "unknown_kid");
+    assert_eq!(pool.jwks_requests(), 2);
+}
+
+/// Hardening round 2, item 5: knobs at their largest do not overflow an
+/// `Instant` (the backoff after a failure, the TTL, the cooldown).
+#[tokio::test]
+async fn the_largest_durations_do_not_panic() {
+    let pool = MockPool::start().await.unwrap();
+    pool.set_jwks_behavior(JwksBehavior::Status(500));
+    let verifier = builder(&pool, TokenUse::Access)
+        .fetch_backoff(Duration::MAX, Duration::MAX)
+        .jwks_ttl(Duration::MAX)
+        .kid_miss_cooldown(Duration::MAX)
+        .leeway(Duration::MAX)
+        .fetch_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let token = pool.access_token().sign().unwrap();
+    assert_eq!(kind_of(&verifier, &token).await, "jwks_unavailable");
+    assert_eq!(kind_of(&verifier, &token).await, "jwks_unavailable");
+    assert_eq!(pool.jwks_requests(), 1, "the second waits for the backoff");
+    pool.set_jwks_behavior(JwksBehavior::Serve);
+    let fresh = builder(&pool, TokenUse::Access)
+        .jwks_ttl(Duration::MAX)
+        .leeway(Duration::MAX)
+        .build()
+        .unwrap();
+    let far_future = pool.access_token().expires_at(i64::MAX).sign().unwrap();
+    assert!(fresh.verify(&far_future).await.is_ok());
+    assert!(
+        fresh.verify(&far_future).await.is_ok(),
+        "and from the cache"
+    );
+}
+
+/// Hardening round 2, item 9: a caller's own client may follow redirects;
+/// the URL the answer finally came from must pass the same policy as a
+/// configured one (here plain HTTP to a host that is not loopback by name).
+#[tokio::test]
+async fn a_redirect_followed_by_your_client_is_held_to_the_url_policy() {
+    let pool = MockPool::start().await.unwrap();
+    let elsewhere = MockPool::start().await.unwrap();
+    let address: std::net::SocketAddr = elsewhere
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let target = elsewhere.jwks_uri().replace("127.0.0.1", "keys.example");
+    pool.set_jwks_behavior(JwksBehavior::Redirect(target));
+    let following = reqwest::Client::builder()
+        .resolve("keys.example", address)
+        .build()
+        .unwrap();
+    let verifier = quick(&pool).http_client(following).build().unwrap();
+    let token = pool.access_token().sign().unwrap();
+    let err = verifier.verify(&token).await.unwrap_err();
+    assert_eq!(err.kind(), "jwks_unavailable", "{err}");
+    assert!(
+        err.to_string()
+            .contains("redirected to a URL that is refused"),
+        "{err}"
+    );
+    assert_eq!(elsewhere.jwks_requests(), 1, "the redirect was followed");
+}
+
+/// Hardening round 2, item 9: a discovered `jwks_uri` is discovered again
+/// when the key set's TTL passes, not kept for the life of the process;
+/// a kid-miss refetch within the TTL reuses it.
+#[tokio::test]
+async fn the_jwks_uri_is_discovered_again_on_the_ttl() {
+    let pool = MockPool::start().await.unwrap();
+    let verifier = Verifier::builder()
+        .oidc(
+            cognito_auth::OidcIssuer::new(pool.issuer())
+                .audience(pool.client_id())
+                .algorithms([Algorithm::RS256]),
+        )
+        .jwks_ttl(Duration::from_millis(600))
+        .kid_miss_cooldown(Duration::ZERO)
+        .build()
+        .unwrap();
+    let token = pool.id_token().sign().unwrap();
+    verifier.verify(&token).await.unwrap();
+    assert_eq!((pool.discovery_requests(), pool.jwks_requests()), (1, 1));
+    let stranger = SigningKey::generate(Algorithm::RS256).unwrap();
+    let unknown = pool.id_token().signed_by(&stranger).sign().unwrap();
+    assert_eq!(kind_of(&verifier, &unknown).await, "unknown_kid");
+    assert_eq!((pool.discovery_requests(), pool.jwks_requests()), (1, 2));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    verifier.verify(&token).await.unwrap();
+    wait_for("the refresh after the TTL", || pool.jwks_requests() == 3).await;
+    assert_eq!(pool.discovery_requests(), 2);
+}

@@ -224,3 +224,107 @@ async fn no_secret_reaches_a_log_line_or_a_debug_string() {
         }
     }
 }
+
+/// An answer of the `/me` route behind an authentication layer: status,
+/// headers and body as one text.
+async fn answer_text(authenticator: Authenticator, token: &str) -> (u16, String) {
+    let router = Router::new()
+        .route(
+            "/me",
+            get(|AccessToken(claims): AccessToken| async move { claims.sub.clone() }),
+        )
+        .route_layer(AuthLayer::new(authenticator));
+    let request = axum::http::Request::builder()
+        .uri("/me")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = format!("{:?}", response.headers());
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        format!("{headers} {}", String::from_utf8_lossy(&body)),
+    )
+}
+
+/// Hardening round 2, item 6: by default an unauthenticated caller learns
+/// one fixed phrase per error kind — not the configured client ids, not
+/// the key server's host or port; `verbose_errors(true)` gives the details.
+#[tokio::test]
+async fn answers_do_not_tell_the_configuration() {
+    let pool = MockPool::start().await.unwrap();
+    let verifier = cognito_auth::Verifier::builder()
+        .cognito(
+            pool.cognito_pool()
+                .token_use(TokenUse::Access)
+                .client_ids(["configured-client-one", "configured-client-two"]),
+        )
+        .build()
+        .unwrap();
+    let other_client = pool
+        .access_token()
+        .client_id("someone-else")
+        .sign()
+        .unwrap();
+    let (status, text) = answer_text(Authenticator::new(verifier.clone()), &other_client).await;
+    assert_eq!(status, 401);
+    assert!(!text.contains("configured-client"), "{text}");
+    assert!(
+        text.contains("the token was issued for another client"),
+        "{text}"
+    );
+    let (_, verbose) = answer_text(
+        Authenticator::new(verifier).verbose_errors(true),
+        &other_client,
+    )
+    .await;
+    assert!(verbose.contains("configured-client-one"), "{verbose}");
+
+    let down = MockPool::start().await.unwrap();
+    down.set_jwks_behavior(cognito_auth::testing::JwksBehavior::RefuseConnections);
+    let verifier = common::builder(&down, TokenUse::Access).build().unwrap();
+    let token = down.access_token().sign().unwrap();
+    let (status, text) = answer_text(Authenticator::new(verifier), &token).await;
+    assert_eq!(status, 503);
+    let port = down.base_url().rsplit(':').next().unwrap().to_owned();
+    assert!(!text.contains("127.0.0.1"), "{text}");
+    assert!(!text.contains(&port), "{text}");
+    assert!(!text.contains("jwks.json"), "{text}");
+}
+
+/// Hardening round 2, item 12: a verified token's `Debug` output names its
+/// claims but shows no personal data.
+#[tokio::test]
+async fn verified_tokens_do_not_print_personal_data() {
+    let pool = MockPool::start().await.unwrap();
+    let verifier = common::builder(&pool, TokenUse::Id).build().unwrap();
+    let token = pool
+        .id_token()
+        .username("alice")
+        .email("alice.private@example.com")
+        .claim("phone_number", "+15550100")
+        .claim("custom:tenant", "acme-secret-tenant")
+        .sign()
+        .unwrap();
+    let verified = verifier.verify(&token).await.unwrap();
+    let debug = format!("{verified:?}");
+    for private in [
+        "alice.private@example.com",
+        "+15550100",
+        "acme-secret-tenant",
+    ] {
+        assert!(!debug.contains(private), "{debug}");
+    }
+    for shown in [
+        "email",
+        "custom:tenant",
+        verified.sub().unwrap(),
+        pool.issuer(),
+    ] {
+        assert!(debug.contains(shown), "{shown} missing: {debug}");
+    }
+}

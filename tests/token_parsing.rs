@@ -161,3 +161,52 @@ async fn errors_never_echo_the_token() {
         );
     }
 }
+
+/// A token of the pool's access key over a payload written by hand: the
+/// claims of a normal access token with `extra` spliced in as raw JSON.
+fn signed_with_raw_claim(pool: &MockPool, extra: &str) -> String {
+    let key = pool
+        .served_keys()
+        .into_iter()
+        .nth(1)
+        .expect("the mock pool serves its access key second");
+    let claims = serde_json::to_string(pool.access_token().claims()).unwrap();
+    let payload = format!("{},{extra}}}", claims.strip_suffix('}').unwrap());
+    let header = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, key.kid());
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = key.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// Hardening round 2, item 2: a claim the verifier does not read must
+/// still be valid JSON — a number no `f64` holds, a lone surrogate — or
+/// the token is `malformed`; a token that verifies always has its whole
+/// claim map.
+#[tokio::test]
+async fn claims_the_verifier_skips_are_still_validated() {
+    let pool = MockPool::start().await.unwrap();
+    let verifier = access_verifier(&pool);
+    for bad in [
+        r#""custom:banned":1e400"#,
+        r#""custom:name":"\ud800""#,
+        r#""custom:nested":{"deep":[1,-1e999]}"#,
+        r#""custom:list":["ok","\udfff"]"#,
+    ] {
+        let token = signed_with_raw_claim(&pool, bad);
+        assert_eq!(kind_of(&verifier, &token).await, "malformed", "{bad}");
+    }
+    // Odd but valid JSON verifies, with every claim in the map.
+    let token = signed_with_raw_claim(
+        &pool,
+        r#""custom:banned":true,"custom:pair":"\ud83d\ude00","custom:big":1e300,"custom:n":null"#,
+    );
+    let verified = verifier.verify(&token).await.unwrap();
+    assert_eq!(verified.claims()["custom:banned"], true);
+    assert_eq!(verified.claims()["custom:pair"], "😀");
+    assert!(verified.sub().is_some());
+    assert!(verified.claims().len() > 10);
+}

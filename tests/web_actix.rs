@@ -215,3 +215,53 @@ async fn one_verifier_serves_every_worker_of_a_real_server() {
     assert_eq!(pool.jwks_requests(), 1);
     handle.stop(true).await;
 }
+
+/// Groups that no user can be in: a requirement built from an empty list.
+struct NobodysGroups;
+
+impl cognito_auth::web::StaticRequirement for NobodysGroups {
+    const CLAIM: cognito_auth::web::Claim = cognito_auth::web::Claim::Groups;
+    fn requirement() -> Requirement {
+        Requirement::all_of(Vec::<String>::new())
+    }
+}
+
+/// Hardening round 2, item 1: an empty requirement (an unset variable
+/// turned into `all_of([])`) refuses everyone instead of letting everyone
+/// in, in the middleware and in the typed extractor.
+#[actix_web::test]
+async fn an_empty_requirement_refuses_everyone() {
+    let pool = MockPool::start().await.unwrap();
+    let empty = Vec::<String>::new;
+    let app = test::init_service(
+        App::new().service(
+            web::scope("/api")
+                .service(
+                    web::resource("/groups")
+                        .wrap(Authorize::new(Guard::groups(Requirement::all_of(empty()))))
+                        .route(web::get().to(|| async { "in" })),
+                )
+                .service(
+                    web::resource("/scopes")
+                        .wrap(Authorize::new(Guard::scopes(Requirement::all_of(empty()))))
+                        .route(web::get().to(|| async { "in" })),
+                )
+                .route(
+                    "/typed",
+                    web::get().to(|_: cognito_auth::actix::Require<NobodysGroups>| async { "in" }),
+                )
+                .wrap(CognitoAuth::new(authenticator(&pool))),
+        ),
+    )
+    .await;
+    let token = pool
+        .access_token()
+        .groups(["admin"])
+        .scopes(["a"])
+        .sign()
+        .unwrap();
+    for path in ["/api/groups", "/api/scopes", "/api/typed"] {
+        let answer = send(&app, path, Some(&format!("Bearer {token}"))).await;
+        assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+    }
+}

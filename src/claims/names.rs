@@ -148,7 +148,9 @@ impl Requirement {
         }
     }
 
-    /// Met when every one of `names` is held.
+    /// Met when every one of `names` is held. An empty list is never met
+    /// either: a requirement built from an empty list (an unset variable,
+    /// say) refuses everyone rather than letting everyone in.
     pub fn all_of<I, S>(names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -160,8 +162,12 @@ impl Requirement {
         }
     }
 
-    /// Whether the held names meet the requirement.
+    /// Whether the held names meet the requirement. A requirement with no
+    /// names is never met.
     pub fn is_met_by(&self, held: &NameSet) -> bool {
+        if self.names.is_empty() {
+            return false;
+        }
         match self.mode {
             Match::AnyOf => self.names.iter().any(|name| held.contains(name)),
             Match::AllOf => self.names.iter().all(|name| held.contains(name)),
@@ -200,6 +206,9 @@ mod tests {
         assert!(!Requirement::any_of(Vec::<String>::new()).is_met_by(&held));
         assert!(Requirement::all_of(["a", "b"]).is_met_by(&held));
         assert!(!Requirement::all_of(["a", "c"]).is_met_by(&held));
+        // Hardening round 2, item 1: an empty all-of is not "allow all".
+        assert!(!Requirement::all_of(Vec::<String>::new()).is_met_by(&held));
+        assert!(!Requirement::all_of(Vec::<String>::new()).is_met_by(&NameSet::default()));
         assert_eq!(Requirement::all_of(["a", "c"]).to_string(), "all of a, c");
     }
 }

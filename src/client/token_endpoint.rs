@@ -109,7 +109,9 @@ impl TokenEndpoint {
                 ("grant_type", "refresh_token".to_owned()),
                 ("refresh_token", refresh_token.expose().to_owned()),
             ],
-            true,
+            // With refresh-token rotation, a refresh that went through
+            // invalidated the token a second attempt would send.
+            false,
         )
         .await
     }
@@ -130,7 +132,8 @@ impl TokenEndpoint {
         if let Some(pkce) = pkce {
             form.push(("code_verifier", pkce.verifier().expose().to_owned()));
         }
-        self.request(form, true).await
+        // The code is single-use: a second exchange after a 5xx fails.
+        self.request(form, false).await
     }
 
     async fn request(

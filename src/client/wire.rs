@@ -29,7 +29,7 @@ pub(crate) struct Wire {
 
 impl Wire {
     /// Calls `operation` with `request` and decodes the answer, retrying as
-    /// the [`RetryPolicy`] says.
+    /// the [`RetryPolicy`] says for this operation ([`is_idempotent`]).
     pub(crate) async fn call<Req, Resp>(&self, operation: &str, request: &Req) -> Result<Resp>
     where
         Req: Serialize + ?Sized,
@@ -38,7 +38,7 @@ impl Wire {
         let body = serde_json::to_vec(request).map_err(|err| {
             Error::config(format!("cannot encode the {operation} request: {err}"))
         })?;
-        retrying(&self.retry, true, operation, || {
+        retrying(&self.retry, is_idempotent(operation), operation, || {
             self.attempt(operation, &body)
         })
         .await
@@ -123,6 +123,31 @@ impl Wire {
             Failure::Final,
         )
     }
+}
+
+/// Whether an operation may be sent twice with the same effect as once,
+/// so that a 5xx answer or a timeout may be retried. Reads are; so are
+/// sign-outs, revocations, enabling, disabling and group membership.
+/// Sign-up, sign-in, challenges, codes and anything not known are not.
+pub(crate) fn is_idempotent(operation: &str) -> bool {
+    const IDEMPOTENT: &[&str] = &[
+        "GlobalSignOut",
+        "AdminUserGlobalSignOut",
+        "RevokeToken",
+        "AdminDisableUser",
+        "AdminEnableUser",
+        "AdminAddUserToGroup",
+        "AdminRemoveUserFromGroup",
+        "AdminDeleteUser",
+        "DeleteUser",
+        "AdminSetUserPassword",
+        "AdminUpdateUserAttributes",
+        "UpdateUserAttributes",
+    ];
+    ["Get", "List", "Describe", "AdminGet", "AdminList"]
+        .iter()
+        .any(|prefix| operation.starts_with(prefix))
+        || IDEMPOTENT.contains(&operation)
 }
 
 fn decode_success<Resp: DeserializeOwned>(
@@ -287,6 +312,33 @@ mod tests {
             br##"{"__type":"#"}"##,
         );
         assert_eq!(fallback.name(), "LimitExceededException");
+    }
+
+    #[test]
+    fn operations_say_whether_they_may_be_repeated() {
+        for safe in [
+            "GetUser",
+            "ListUsers",
+            "AdminGetUser",
+            "AdminListGroupsForUser",
+            "DescribeUserPool",
+            "GlobalSignOut",
+            "RevokeToken",
+        ] {
+            assert!(is_idempotent(safe), "{safe}");
+        }
+        for unsafe_to_repeat in [
+            "SignUp",
+            "ForgotPassword",
+            "ConfirmForgotPassword",
+            "RespondToAuthChallenge",
+            "InitiateAuth",
+            "AdminInitiateAuth",
+            "AdminCreateUser",
+            "SomethingNew",
+        ] {
+            assert!(!is_idempotent(unsafe_to_repeat), "{unsafe_to_repeat}");
+        }
     }
 
     #[test]

@@ -5,9 +5,9 @@ use std::fmt;
 
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::json::{Key, Str, once};
+use super::json::{Key, Str, Valid, once};
 use crate::keys::alg_name;
 
 /// A parsed header: the fields the verifier needs, typed.
@@ -70,7 +70,7 @@ impl<'de> Deserialize<'de> for Header {
                             ));
                         }
                         _ => {
-                            map.next_value::<IgnoredAny>()?;
+                            map.next_value_seed(Valid)?;
                         }
                     }
                 }

@@ -1,11 +1,12 @@
 //! serde building blocks for reading untrusted JSON in place: borrowed
-//! strings, string lists, `aud`, NumericDates, and duplicate detection.
+//! strings, string lists, `aud`, NumericDates, duplicate detection, and a
+//! value that is checked but not kept.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::registered::Audience;
 
@@ -196,5 +197,69 @@ impl<'de> Visitor<'de> for Date {
         };
         // `as` saturates; JSON has no NaN.
         Ok(rounded as i64)
+    }
+}
+
+/// Any JSON value, checked to the last byte but not kept: numbers must be
+/// representable (`1e400` is not), strings must be valid (no lone
+/// surrogate escape), nested values likewise. The claims the verifier does
+/// not read go through this, so a token that verifies always has a full
+/// claim map (see `VerifiedToken::claims`).
+#[derive(Clone, Copy)]
+pub(super) struct Valid;
+
+impl<'de> DeserializeSeed<'de> for Valid {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Valid {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<(), E> {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(E::custom("a number is out of range"))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Valid)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Str("a key"))?.is_some() {
+            map.next_value_seed(Valid)?;
+        }
+        Ok(())
     }
 }

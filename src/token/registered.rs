@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 
-use super::json::{Aud, Date, Key, Str, StrList, once};
+use super::json::{Aud, Date, Key, Str, StrList, Valid, once};
 use crate::error::{Error, Result};
 
 /// The registered and Cognito claims the checks read, borrowed from the
@@ -126,7 +126,7 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
                             map.next_value_seed(StrList("cognito:groups"))?,
                         )?,
                         _ => {
-                            map.next_value::<IgnoredAny>()?;
+                            map.next_value_seed(Valid)?;
                         }
                     }
                 }

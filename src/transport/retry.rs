@@ -9,11 +9,16 @@ use std::time::Duration;
 ///
 /// Used by the Cognito client, the token endpoint and the key fetcher
 /// ([`VerifierBuilder::fetch_retry`](crate::VerifierBuilder::fetch_retry)).
-/// What the client repeats: a request that never left (connection refused), a
-/// throttled one (`TooManyRequestsException`, `LimitExceededException`,
-/// 429) and a 5xx answer; never an error answer such as
-/// `NotAuthorizedException`, and never a timeout (the request may have
-/// been carried out, and another attempt could take as long again).
+/// What is repeated: a request that never left (connection refused) and a
+/// throttled one (`TooManyRequestsException`, 429), always; a 5xx answer
+/// only for operations that are safe to repeat (reads, sign-outs,
+/// revocations), never for `SignUp`, `ForgotPassword`,
+/// `RespondToAuthChallenge` (its session is single-use), a sign-in or an
+/// authorization-code exchange (the code is single-use). Never repeated:
+/// `LimitExceededException` (it counts attempts: a retry makes a lockout
+/// worse), answers such as `NotAuthorizedException`, and timeouts (the
+/// request may have been carried out, and another attempt could take as
+/// long again).
 ///
 /// ```
 /// use std::time::Duration;
@@ -103,8 +108,9 @@ pub(crate) enum Failure {
     /// The server failed (5xx, `InternalErrorException`): the request may
     /// have been carried out, so only an idempotent operation is repeated.
     MaybeDone,
-    /// An answer that repeating will not change (`NotAuthorizedException`),
-    /// a timeout, or a failure to read the answer.
+    /// An answer that repeating will not change (`NotAuthorizedException`,
+    /// `LimitExceededException`: attempt limits, where a retry makes a
+    /// lockout worse), a timeout, or a failure to read the answer.
     Final,
 }
 
@@ -117,7 +123,7 @@ impl Failure {
             Some("TooManyRequestsException" | "ThrottlingException" | "RequestLimitExceeded") => {
                 Failure::Throttled
             }
-            Some("LimitExceededException") => Failure::Throttled,
+            Some("LimitExceededException") => Failure::Final,
             Some("InternalErrorException" | "ServiceUnavailable" | "InternalFailure") => {
                 Failure::MaybeDone
             }
@@ -188,7 +194,6 @@ mod tests {
         for always in [
             Failure::NotSent,
             answer(400, Some("TooManyRequestsException")),
-            answer(400, Some("LimitExceededException")),
             answer(429, None),
         ] {
             assert!(always.is_retryable(false), "{always:?}");
@@ -205,6 +210,7 @@ mod tests {
             assert!(idempotent_only.is_retryable(true), "{idempotent_only:?}");
         }
         for never in [
+            answer(400, Some("LimitExceededException")),
             answer(400, Some("NotAuthorizedException")),
             answer(400, Some("UserNotFoundException")),
             answer(400, Some("InvalidParameterException")),

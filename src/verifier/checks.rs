@@ -6,13 +6,16 @@ use crate::config::{ClientRule, TokenUseRule};
 use crate::error::{Error, Result, echo, echo_opt};
 use crate::token::{Audience, RegisteredClaims};
 
-/// Step 7: `exp` required and not passed; `nbf`, when present, reached.
-/// Boundaries are inclusive: a token is valid at `exp + leeway` and at
-/// `nbf - leeway`.
+/// Step 7: `exp` required and not reached; `nbf`, when present, reached.
+/// As RFC 7519 says, a token is used *before* `exp` (it has expired at
+/// `exp + leeway`) and *at or after* `nbf` (valid from `nbf - leeway`).
+/// `iat` is not a bound: it is informational (§4.1.6), and refusing a
+/// future `iat` would refuse every fresh token on a server whose clock
+/// lags the issuer's.
 pub(crate) fn check_time(claims: &RegisteredClaims<'_>, now: i64, leeway: u64) -> Result<()> {
     let slack = i64::try_from(leeway).unwrap_or(i64::MAX);
     let exp = claims.exp.ok_or(Error::MissingClaim("exp"))?;
-    if now > exp.saturating_add(slack) {
+    if now >= exp.saturating_add(slack) {
         return Err(Error::Expired { exp, now, leeway });
     }
     if let Some(nbf) = claims.nbf
@@ -195,16 +198,17 @@ mod tests {
     }
 
     #[test]
-    fn time_boundaries_are_inclusive() {
-        assert!(check_time(&claims(Some(100), None), 100, 0).is_ok());
+    fn time_boundaries_follow_rfc_7519() {
+        assert!(check_time(&claims(Some(101), None), 100, 0).is_ok());
         assert_eq!(
-            check_time(&claims(Some(100), None), 101, 0)
+            check_time(&claims(Some(100), None), 100, 0)
                 .unwrap_err()
                 .kind(),
-            "expired"
+            "expired",
+            "at exp the token has expired"
         );
-        assert!(check_time(&claims(Some(100), None), 101, 1).is_ok());
-        assert!(check_time(&claims(Some(100), None), 102, 1).is_err());
+        assert!(check_time(&claims(Some(100), None), 100, 1).is_ok());
+        assert!(check_time(&claims(Some(100), None), 101, 1).is_err());
         assert_eq!(
             check_time(&claims(None, None), 0, 0).unwrap_err().kind(),
             "missing_claim"

@@ -95,6 +95,12 @@ impl IssuerTable {
         &self.entries
     }
 
+    /// Every accepted issuer, comma separated (for messages).
+    pub(crate) fn names(&self) -> String {
+        let names: Vec<&str> = self.entries.iter().map(|entry| &*entry.iss).collect();
+        names.join(", ")
+    }
+
     /// The issuer with exactly this `iss`.
     pub(crate) fn get(&self, iss: &str) -> Option<&IssuerEntry> {
         self.by_iss
@@ -122,6 +128,12 @@ pub(crate) enum Candidates<'a> {
 }
 
 impl<'a> Candidates<'a> {
+    /// Whether the token's `iss` is a configured issuer: only then may its
+    /// keys be fetched.
+    pub(crate) fn names_configured_issuer(self) -> bool {
+        matches!(self, Candidates::One(_))
+    }
+
     pub(crate) fn iter(self) -> impl Iterator<Item = &'a IssuerEntry> {
         let (one, all) = match self {
             Candidates::One(entry) => (Some(entry), &[][..]),

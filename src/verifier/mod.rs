@@ -23,7 +23,7 @@ pub use builder::{DEFAULT_MAX_TOKEN_BYTES, VerifierBuilder};
 
 use crate::claims::{AccessClaims, IdClaims, Parts, VerifiedToken};
 use crate::clock::Clock;
-use crate::error::{Error, Result, echo};
+use crate::error::{Error, Result, echo, echo_opt};
 use crate::keys::{CachedKey, KeyStore, PublicJwk};
 use crate::token::{self, HeaderAlg};
 use issuers::{Candidates, IssuerEntry, IssuerTable};
@@ -117,7 +117,8 @@ impl Verifier {
         let kid = kid_owned.as_str();
         // 4 - 6. the key, its fit, the signature. A cached key is used
         // without waiting and without writing shared memory; otherwise the
-        // key is looked up (and fetched) as the cache rules allow.
+        // key of a configured issuer is looked up (and fetched) as the
+        // cache rules allow.
         let message = parsed.signing_input.as_bytes();
         let signature = parsed.signature.as_slice();
         let check = |key: &PublicJwk| -> Result<()> {
@@ -149,6 +150,16 @@ impl Verifier {
         }
         let (entry, (key_fingerprint, key_generation)) = match cached {
             Some(found) => found,
+            // A token naming an issuer that is not configured can only
+            // fail: its keys may be tried when they are cached (so the
+            // issuer is still judged after the signature), but nothing is
+            // fetched for it.
+            None if !candidates.names_configured_issuer() => {
+                return Err(Error::InvalidIssuer {
+                    expected: inner.issuers.names(),
+                    found: echo_opt(claims.iss.as_deref()),
+                });
+            }
             None => {
                 let (entry, key, generation) = self.find_key(candidates, alg, kid).await?;
                 check(&key)?;
@@ -204,7 +215,7 @@ impl Verifier {
             return Ok(None);
         };
         let slack = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
-        let fresh = (inner.clock)() <= entry.verified.expires_at().saturating_add(slack);
+        let fresh = (inner.clock)() < entry.verified.expires_at().saturating_add(slack);
         let key_unchanged = inner.store.key_unchanged(
             entry.source,
             &entry.kid,

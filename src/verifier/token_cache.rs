@@ -12,8 +12,10 @@
 //!   left the JWKS (or changed under its `kid`) takes its tokens with it.
 //! * Only successes are stored. Bounded by count and by bytes.
 //! * In front of moka, each thread remembers the last few entries it
-//!   served (64 slots): a repeated token skips moka's bookkeeping. The
-//!   slots hold entries, not verdicts: every hit is checked as above.
+//!   served (64 slots, chosen by the keyed hash): a repeated token skips
+//!   moka's bookkeeping. The slots hold entries, not verdicts: every hit
+//!   is checked as above.
+//! * The presented token is compared with the cached one in constant time.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::Arc;
@@ -99,19 +101,24 @@ thread_local! {
         std::cell::RefCell::new(vec![None; RECENT_SLOTS]);
 }
 
-/// A slot for a token: from its last bytes (a signature), cheap and good
-/// enough; a collision only costs a moka lookup.
-fn slot_of(token: &str) -> usize {
-    let bytes = token.as_bytes();
-    let tail = bytes
-        .get(bytes.len().saturating_sub(8)..)
-        .unwrap_or_default();
-    let mut word = [0u8; 8];
-    word.get_mut(..tail.len())
-        .unwrap_or_default()
-        .copy_from_slice(tail);
-    let mixed = (u64::from_le_bytes(word) ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    usize::try_from(mixed >> 58).unwrap_or(0) % RECENT_SLOTS
+/// The per-thread slot of a token's keyed hash: an outsider cannot aim
+/// tokens at one slot without the cache's random key.
+fn slot_of(hash: u64) -> usize {
+    usize::try_from(hash >> 58).unwrap_or(0) % RECENT_SLOTS
+}
+
+/// Whether a presented token is the cached one, in time that depends on
+/// the length only, not on where the first difference is.
+fn same_token(cached: &str, presented: &str) -> bool {
+    let (cached, presented) = (cached.as_bytes(), presented.as_bytes());
+    if cached.len() != presented.len() {
+        return false;
+    }
+    let difference = cached
+        .iter()
+        .zip(presented)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(difference) == 0
 }
 
 impl TokenCache {
@@ -135,9 +142,10 @@ impl TokenCache {
     }
 
     pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedVerification>> {
-        let slot = slot_of(token);
+        let hash = self.hasher.hash_one(token);
+        let slot = slot_of(hash);
         let recent = RECENT.with(|recent| match recent.borrow().get(slot) {
-            Some(Some((id, entry))) if *id == self.id && &*entry.token == token => {
+            Some(Some((id, entry))) if *id == self.id && same_token(&entry.token, token) => {
                 Some(entry.clone())
             }
             _ => None,
@@ -147,8 +155,8 @@ impl TokenCache {
         }
         let entry = self
             .entries
-            .get(&self.hasher.hash_one(token))
-            .filter(|entry| &*entry.token == token)?;
+            .get(&hash)
+            .filter(|entry| same_token(&entry.token, token))?;
         RECENT.with(|recent| {
             if let Some(place) = recent.borrow_mut().get_mut(slot) {
                 *place = Some((self.id, entry.clone()));
@@ -163,19 +171,18 @@ impl TokenCache {
     }
 
     pub(crate) fn remove(&self, token: &str) {
-        let slot = slot_of(token);
+        let key = self.hasher.hash_one(token);
         RECENT.with(|recent| {
-            if let Some(place) = recent.borrow_mut().get_mut(slot)
-                && matches!(place, Some((id, entry)) if *id == self.id && &*entry.token == token)
+            if let Some(place) = recent.borrow_mut().get_mut(slot_of(key))
+                && matches!(place, Some((id, entry)) if *id == self.id && same_token(&entry.token, token))
             {
                 *place = None;
             }
         });
-        let key = self.hasher.hash_one(token);
         if self
             .entries
             .get(&key)
-            .is_some_and(|entry| &*entry.token == token)
+            .is_some_and(|entry| same_token(&entry.token, token))
         {
             self.entries.invalidate(&key);
         }
@@ -231,6 +238,28 @@ impl Hasher for TailHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hardening round 2, item 10.
+    #[test]
+    fn tokens_compare_in_full_and_slots_are_keyed() {
+        assert!(same_token("abc.def", "abc.def"));
+        assert!(!same_token("abc.def", "abc.deF"));
+        assert!(!same_token("abc.def", "Abc.def"));
+        assert!(!same_token("abc.def", "abc.de"));
+        // Two caches (two random keys) put the same tokens in different
+        // slots: the slot is not a function of the token alone.
+        let tokens: Vec<String> = (0..64)
+            .map(|n| format!("header.payload.sig{n:04}"))
+            .collect();
+        let slots = |cache: &TokenCache| -> Vec<usize> {
+            tokens
+                .iter()
+                .map(|token| slot_of(cache.hasher.hash_one(token.as_str())))
+                .collect()
+        };
+        let (a, b) = (TokenCache::new(10, 1 << 20), TokenCache::new(10, 1 << 20));
+        assert_ne!(slots(&a), slots(&b));
+    }
 
     #[test]
     fn the_tail_hash_sees_length_and_tail_only() {

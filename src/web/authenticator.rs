@@ -14,6 +14,7 @@ use super::rejection::{
 use super::token_source::{BearerToken, bearer_token_bytes};
 use super::token_source::{RequestHead, TokenLookup, TokenSource, is_b64token};
 use crate::claims::VerifiedToken;
+use crate::error::Error;
 use crate::verifier::Verifier;
 
 /// Finds, verifies and judges the token of a request; shared by the tower
@@ -100,6 +101,17 @@ impl Authenticator {
     /// The `Retry-After` of 503 answers (default 5 s).
     pub fn retry_after(mut self, delay: Duration) -> Self {
         Arc::make_mut(&mut self.0).context.retry_after_seconds = delay.as_secs().max(1);
+        self
+    }
+
+    /// Puts the detailed reason of a refusal (the configured client ids,
+    /// issuers, key URLs, network errors) into the answer's
+    /// `error_description`, instead of one fixed phrase per error kind.
+    /// For development: off by default, since the details tell an
+    /// unauthenticated caller about the configuration. The details are
+    /// always logged (DEBUG, WARN for keys that cannot be had).
+    pub fn verbose_errors(mut self, verbose: bool) -> Self {
+        Arc::make_mut(&mut self.0).context.verbose_errors = verbose;
         self
     }
 
@@ -232,8 +244,23 @@ impl Authenticator {
         }
     }
 
-    /// The HTTP answer for a refusal.
+    /// The HTTP answer for a refusal. The details go to `tracing` (a
+    /// refused token at DEBUG, keys that cannot be had at WARN, a server
+    /// set up wrongly at ERROR); the answer carries them only with
+    /// [`verbose_errors`](Self::verbose_errors).
     pub fn render(&self, rejection: &AuthRejection) -> RejectionResponse {
+        let kind = rejection
+            .error()
+            .map_or(rejection.error_code(), Error::kind);
+        match rejection {
+            AuthRejection::Unavailable(_) => {
+                tracing::warn!(kind, reason = %rejection.description(), "request refused: keys unavailable");
+            }
+            AuthRejection::Misconfigured(_) => {
+                tracing::error!(reason = %rejection.description(), "request refused: misconfigured");
+            }
+            _ => tracing::debug!(kind, reason = %rejection.description(), "request refused"),
+        }
         self.0.renderer.render(rejection, &self.0.context)
     }
 

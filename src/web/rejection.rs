@@ -72,7 +72,23 @@ impl AuthRejection {
         }
     }
 
-    /// A human-readable description; never contains the token.
+    /// The description an unauthenticated caller gets by default: one
+    /// fixed phrase per error kind ([`Error::public_message`]); what the
+    /// request itself got wrong (an empty `Bearer`, two `Authorization`
+    /// headers) for `400`s.
+    pub fn public_description(&self) -> String {
+        match self {
+            AuthRejection::InvalidToken(err)
+            | AuthRejection::InsufficientScope(err)
+            | AuthRejection::Unavailable(err) => err.public_message().to_owned(),
+            other => other.description(),
+        }
+    }
+
+    /// The detailed description (what was expected and what was found);
+    /// never contains the token, but may name configured client ids,
+    /// issuers and key URLs: for logs, or answers with
+    /// [`RejectionContext::verbose_errors`].
     pub fn description(&self) -> String {
         match self {
             AuthRejection::MissingToken => "a bearer token is required".to_owned(),
@@ -213,14 +229,30 @@ pub struct RejectionContext {
     pub realm: String,
     /// Seconds for `Retry-After` on a 503.
     pub retry_after_seconds: u64,
+    /// Answers carry the detailed description instead of the fixed phrase
+    /// of each error kind (for development; off by default).
+    pub verbose_errors: bool,
+}
+
+impl RejectionContext {
+    /// The description to send: the fixed public phrase, or the details
+    /// when [`verbose_errors`](Self::verbose_errors) is on.
+    pub fn description_of(&self, rejection: &AuthRejection) -> String {
+        if self.verbose_errors {
+            rejection.description()
+        } else {
+            rejection.public_description()
+        }
+    }
 }
 
 impl Default for RejectionContext {
-    /// Realm `api`, `Retry-After: 5`.
+    /// Realm `api`, `Retry-After: 5`, fixed descriptions.
     fn default() -> Self {
         RejectionContext {
             realm: "api".to_owned(),
             retry_after_seconds: 5,
+            verbose_errors: false,
         }
     }
 }
@@ -240,11 +272,14 @@ pub struct RejectionResponse {
 impl RejectionResponse {
     /// The crate's standard answer: the status, challenge and headers of
     /// the table on [`AuthRejection`], and a JSON body
-    /// `{"error": "…", "error_description": "…"}`.
+    /// `{"error": "…", "error_description": "…"}`, where the description is
+    /// the fixed phrase of the error kind unless the context asks for
+    /// verbose errors.
     pub fn standard(rejection: &AuthRejection, context: &RejectionContext) -> Self {
+        let description = context.description_of(rejection);
         let body = json!({
             "error": rejection.error_code(),
-            "error_description": rejection.description(),
+            "error_description": description,
         })
         .to_string();
         let mut response = RejectionResponse::new(rejection.status(), body)
@@ -255,14 +290,14 @@ impl RejectionResponse {
             AuthRejection::InvalidRequest(_) | AuthRejection::InvalidToken(_) => Some(
                 BearerChallenge::new(realm)
                     .error(rejection.error_code())
-                    .description(rejection.description()),
+                    .description(description.as_str()),
             ),
             AuthRejection::InsufficientScope(_) => {
                 let challenge = BearerChallenge::new(realm).error("insufficient_scope");
                 Some(match rejection.required_scopes() {
                     Some(scopes) => challenge.scope(scopes),
                     // A group requirement has no scope a client could ask for.
-                    None => challenge.description(rejection.description()),
+                    None => challenge.description(description.as_str()),
                 })
             }
             AuthRejection::Unavailable(_) => {
@@ -326,7 +361,7 @@ impl RejectionResponse {
 ///
 /// let plain_text = |rejection: &AuthRejection, context: &RejectionContext| {
 ///     let standard = RejectionResponse::standard(rejection, context);
-///     let mut custom = RejectionResponse::new(standard.status, rejection.description())
+///     let mut custom = RejectionResponse::new(standard.status, context.description_of(rejection))
 ///         .header("content-type", "text/plain");
 ///     for (name, value) in standard.headers.iter().filter(|(name, _)| name != "content-type") {
 ///         custom = custom.header(name.clone(), value.clone());
@@ -370,8 +405,41 @@ mod tests {
             &RejectionContext {
                 realm: "api".into(),
                 retry_after_seconds: 7,
+                verbose_errors: true,
             },
         )
+    }
+
+    /// Hardening round 2, item 6: by default an answer carries one fixed
+    /// phrase per error kind, never the configuration or the key URL.
+    #[test]
+    fn default_answers_carry_fixed_phrases() {
+        let context = RejectionContext::default();
+        let client = AuthRejection::from_error(Error::InvalidClient {
+            expected: "configured-client-1, configured-client-2".into(),
+            found: "\"other\"".into(),
+        });
+        let answer = RejectionResponse::standard(&client, &context);
+        assert!(
+            !answer.body.contains("configured-client"),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer
+                .body
+                .contains("the token was issued for another client")
+        );
+        let challenge = answer.header_value("www-authenticate").unwrap_or_default();
+        assert!(!challenge.contains("configured-client"), "{challenge}");
+        let down = AuthRejection::from_error(Error::JwksUnavailable {
+            source_name: "https://keys.internal:8443/jwks.json".into(),
+            reason: "connection refused".into(),
+        });
+        let answer = RejectionResponse::standard(&down, &context);
+        assert!(!answer.body.contains("keys.internal"), "{}", answer.body);
+        assert!(!answer.body.contains("8443"), "{}", answer.body);
+        assert!(!answer.body.contains("refused"), "{}", answer.body);
     }
 
     #[test]

@@ -94,6 +94,17 @@ impl TokenSource {
     }
 
     /// The value of the cookie `name`.
+    ///
+    /// A cookie sent twice under that name is a `400 invalid_request`:
+    /// browsers send every cookie that matches, longest `Path` first, so a
+    /// sibling subdomain (or a plain-HTTP page on the same host) could
+    /// plant a second one that would win (login CSRF, session fixation).
+    /// Set the cookie yourself with the `__Host-` prefix (`Secure`,
+    /// `Path=/`, no `Domain`: no other host can set or shadow it), and with
+    /// `HttpOnly` and `SameSite=Lax` or `Strict`. A cookie is sent with
+    /// requests other sites start: routes that change state must also
+    /// check the `Origin` header or a CSRF token — `SameSite=Lax` alone does
+    /// not cover `GET`s that change state or same-site sibling hosts.
     pub fn cookie(name: impl Into<String>) -> Self {
         TokenSource(Source::Cookie(Arc::from(name.into())))
     }
@@ -220,22 +231,31 @@ pub(crate) fn is_b64token(token: &str) -> bool {
         })
 }
 
+/// The cookie `name`, which must be sent once: a second cookie of the same
+/// name (planted by a sibling subdomain with a longer `Path`, which
+/// browsers send first) makes the request malformed rather than letting
+/// the first one win.
 fn cookie(request: &dyn RequestHead, name: &str) -> TokenLookup {
+    let mut found = None;
     for header in request.header_values("cookie").into_iter().flatten() {
         for pair in header.split(';') {
             let Some((key, value)) = pair.trim().split_once('=') else {
                 continue;
             };
-            if key.trim() == name {
-                let value = value.trim().trim_matches('"');
-                if value.is_empty() {
-                    return TokenLookup::Malformed(format!("the {name} cookie is empty"));
-                }
-                return TokenLookup::Found(value.to_owned());
+            if key.trim() != name {
+                continue;
             }
+            if found.is_some() {
+                return TokenLookup::Malformed(format!("more than one {name} cookie"));
+            }
+            found = Some(value.trim().trim_matches('"'));
         }
     }
-    TokenLookup::Missing
+    match found {
+        None => TokenLookup::Missing,
+        Some("") => TokenLookup::Malformed(format!("the {name} cookie is empty")),
+        Some(value) => TokenLookup::Found(value.to_owned()),
+    }
 }
 
 /// The head of an `http` 1 request: its headers and URI.
@@ -398,6 +418,17 @@ mod tests {
         assert_eq!(lookup(b"a=1"), TokenLookup::Missing);
         assert_eq!(lookup(b"xat=1"), TokenLookup::Missing);
         assert!(matches!(lookup(b"at="), TokenLookup::Malformed(_)));
+        // Hardening round 2, item 3: a second cookie of the name is refused,
+        // in one header or across two.
+        assert!(matches!(
+            lookup(b"at=planted; at=tok.en"),
+            TokenLookup::Malformed(_)
+        ));
+        let two_headers = request(&[("cookie", b"at=planted"), ("cookie", b"a=1; at=tok.en")]);
+        assert!(matches!(
+            source.lookup(&two_headers),
+            TokenLookup::Malformed(_)
+        ));
         let both = TokenSource::bearer_or_cookie("at");
         let from = |headers: &[(&str, &[u8])]| both.lookup(&request(headers));
         assert_eq!(

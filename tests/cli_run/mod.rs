@@ -29,8 +29,15 @@ impl Run {
 
 /// Runs the binary with `args`, writing `stdin` (if any) and closing it.
 pub async fn run(args: &[&str], stdin: Option<&str>) -> Run {
+    run_with_env(args, stdin, &[]).await
+}
+
+/// [`run`] with variables added to the environment.
+pub async fn run_with_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cognito-auth"))
         .args(args)
+        .env_remove("COGNITO_CLIENT_SECRET")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -204,7 +204,7 @@ pub fn sample_cases(tokens: &Tokens) -> Vec<Case> {
             vec![("username", "bob".into())],
         ),
         Case {
-            description: Some("token_use \"id\" is not accepted (expected access)"),
+            description: Some("not of the accepted kind (access or ID token)"),
             ..refusal(
                 "ID token at /me",
                 "/me",
@@ -318,7 +318,7 @@ pub fn all_cases(pool: &MockPool, tokens: &Tokens) -> Vec<Case> {
                 .signed_by(&other_pool_key)
                 .sign()
                 .unwrap(),
-            "no key with kid",
+            "signing key is not known",
         ),
         (
             "token of another client",
@@ -371,7 +371,7 @@ pub fn unavailable_case(token: &str) -> Case {
         status: 503,
         www_authenticate: Expect::Absent,
         error: Some("temporarily_unavailable"),
-        description: Some("JWKS unavailable"),
+        description: Some("signing keys cannot be had"),
         json: Vec::new(),
     }
 }

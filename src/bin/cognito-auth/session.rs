@@ -22,6 +22,56 @@ pub(crate) struct Target {
     endpoint: Option<String>,
 }
 
+/// Where the app client secret comes from. Arguments are visible to other
+/// users of the machine (`ps`): prefer the environment.
+#[derive(Args)]
+pub(crate) struct ClientSecret {
+    /// The app client secret (visible in `ps`: prefer --client-secret-env,
+    /// or set COGNITO_CLIENT_SECRET).
+    #[arg(long, env = "COGNITO_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Read the app client secret from the environment variable VAR.
+    #[arg(long, value_name = "VAR")]
+    client_secret_env: Option<String>,
+}
+
+impl ClientSecret {
+    /// The secret, if one was given in any of the three ways.
+    fn get(&self) -> Result<Option<Secret>, Error> {
+        if let Some(name) = &self.client_secret_env {
+            return match std::env::var(name) {
+                Ok(value) if !value.is_empty() => Ok(Some(Secret::new(value))),
+                _ => Err(Error::Config(format!(
+                    "--client-secret-env {name}: the variable is not set (or empty)"
+                ))),
+            };
+        }
+        Ok(self.client_secret.as_deref().map(Secret::new))
+    }
+}
+
+/// Where a refresh token comes from: an argument (visible in `ps`) or the
+/// first line of stdin.
+#[derive(Args)]
+#[command(group(ArgGroup::new("refresh_token_source").required(true).args(["refresh_token", "refresh_token_stdin"])))]
+pub(crate) struct RefreshToken {
+    /// The refresh token (visible in `ps`: prefer --refresh-token-stdin).
+    #[arg(long)]
+    refresh_token: Option<String>,
+    /// Read the refresh token from the first line of stdin.
+    #[arg(long)]
+    refresh_token_stdin: bool,
+}
+
+impl RefreshToken {
+    fn get(&self) -> Result<Secret, Error> {
+        match (&self.refresh_token, self.refresh_token_stdin) {
+            (Some(token), false) => Ok(Secret::new(token.as_str())),
+            _ => read_line_secret("the refresh token"),
+        }
+    }
+}
+
 #[derive(Args)]
 #[command(group(ArgGroup::new("password_source").required(true).args(["password", "password_stdin"])))]
 pub(crate) struct LoginArgs {
@@ -37,9 +87,8 @@ pub(crate) struct LoginArgs {
     /// Read the password from the first line of stdin.
     #[arg(long)]
     password_stdin: bool,
-    /// The app client secret (SECRET_HASH is computed from it).
-    #[arg(long)]
-    client_secret: Option<String>,
+    #[command(flatten)]
+    client_secret: ClientSecret,
     /// Use USER_SRP_AUTH: the password never leaves this machine.
     #[arg(long, requires = "user_pool_id")]
     srp: bool,
@@ -55,12 +104,11 @@ pub(crate) struct RefreshArgs {
     /// The app client id.
     #[arg(long)]
     client_id: String,
-    /// The refresh token.
-    #[arg(long)]
-    refresh_token: String,
-    /// The app client secret (needs --username for SECRET_HASH).
-    #[arg(long, requires = "username")]
-    client_secret: Option<String>,
+    #[command(flatten)]
+    refresh_token: RefreshToken,
+    /// With a client secret: SECRET_HASH needs --username.
+    #[command(flatten)]
+    client_secret: ClientSecret,
     /// The user name (or sub) the secret hash is computed for.
     #[arg(long)]
     username: Option<String>,
@@ -73,12 +121,10 @@ pub(crate) struct RevokeArgs {
     /// The app client id.
     #[arg(long)]
     client_id: String,
-    /// The refresh token to revoke.
-    #[arg(long)]
-    refresh_token: String,
-    /// The app client secret.
-    #[arg(long)]
-    client_secret: Option<String>,
+    #[command(flatten)]
+    refresh_token: RefreshToken,
+    #[command(flatten)]
+    client_secret: ClientSecret,
     #[command(flatten)]
     target: Target,
 }
@@ -91,9 +137,8 @@ pub(crate) struct TokenArgs {
     /// The app client id.
     #[arg(long)]
     client_id: String,
-    /// The app client secret.
-    #[arg(long)]
-    client_secret: String,
+    #[command(flatten)]
+    client_secret: ClientSecret,
     /// A scope to ask for (repeatable).
     #[arg(long = "scope")]
     scope: Vec<String>,
@@ -132,12 +177,12 @@ fn client(target: &Target) -> Result<CognitoClient, Error> {
 
 pub(crate) async fn login(args: LoginArgs) -> Result<Value, Error> {
     let password = match (&args.password, args.password_stdin) {
-        (Some(password), _) => Secret::new(password.as_str()),
-        (None, _) => read_password()?,
+        (Some(password), false) => Secret::new(password.as_str()),
+        _ => read_line_secret("the password")?,
     };
     let mut app = client(&args.target)?.app_client(&args.client_id);
-    if let Some(secret) = &args.client_secret {
-        app = app.with_secret(secret.as_str());
+    if let Some(secret) = args.client_secret.get()? {
+        app = app.with_secret(secret);
     }
     let outcome = match (&args.user_pool_id, args.srp) {
         (Some(pool), true) => app.sign_in_srp(pool, &args.username, &password).await?,
@@ -147,47 +192,52 @@ pub(crate) async fn login(args: LoginArgs) -> Result<Value, Error> {
 }
 
 pub(crate) async fn refresh(args: RefreshArgs) -> Result<Value, Error> {
+    let refresh_token = args.refresh_token.get()?;
     let mut app = client(&args.target)?.app_client(&args.client_id);
-    if let Some(secret) = &args.client_secret {
-        app = app.with_secret(secret.as_str());
+    if let Some(secret) = args.client_secret.get()? {
+        app = app.with_secret(secret);
     }
     let outcome = app
-        .refresh(
-            &Secret::new(args.refresh_token.as_str()),
-            args.username.as_deref(),
-        )
+        .refresh(&refresh_token, args.username.as_deref())
         .await?;
     Ok(outcome_json(outcome))
 }
 
 pub(crate) async fn revoke(args: RevokeArgs) -> Result<Value, Error> {
+    let refresh_token = args.refresh_token.get()?;
     let mut app = client(&args.target)?.app_client(&args.client_id);
-    if let Some(secret) = &args.client_secret {
-        app = app.with_secret(secret.as_str());
+    if let Some(secret) = args.client_secret.get()? {
+        app = app.with_secret(secret);
     }
-    app.revoke(&Secret::new(args.refresh_token.as_str()))
-        .await?;
+    app.revoke(&refresh_token).await?;
     Ok(json!({ "revoked": true }))
 }
 
 pub(crate) async fn token(args: TokenArgs) -> Result<Value, Error> {
-    let endpoint = TokenEndpoint::new(&args.token_endpoint, &args.client_id)?
-        .client_secret(args.client_secret.as_str());
+    let secret = args.client_secret.get()?.ok_or_else(|| {
+        Error::Config(
+            "the client-credentials grant needs the client secret: give --client-secret-env VAR, \
+             set COGNITO_CLIENT_SECRET, or --client-secret"
+                .into(),
+        )
+    })?;
+    let endpoint = TokenEndpoint::new(&args.token_endpoint, &args.client_id)?.client_secret(secret);
     let scopes: Vec<&str> = args.scope.iter().map(String::as_str).collect();
     Ok(tokens_json(&endpoint.client_credentials(&scopes).await?))
 }
 
-fn read_password() -> Result<Secret, Error> {
+/// The first line of stdin, for a secret that must not be an argument.
+fn read_line_secret(what: &str) -> Result<Secret, Error> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|err| Error::Config(format!("cannot read the password from stdin: {err}")))?;
-    let password = line.trim_end_matches(['\n', '\r']);
-    if password.is_empty() {
-        return Err(Error::Config("no password on stdin".into()));
+        .map_err(|err| Error::Config(format!("cannot read {what} from stdin: {err}")))?;
+    let secret = line.trim_end_matches(['\n', '\r']);
+    if secret.is_empty() {
+        return Err(Error::Config(format!("no {what} on stdin")));
     }
-    Ok(Secret::new(password))
+    Ok(Secret::new(secret))
 }
 
 fn outcome_json(outcome: AuthOutcome) -> Value {
