@@ -7,6 +7,8 @@
 //! cargo bench --bench verify --features testing,axum
 //! ```
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -18,6 +20,7 @@ use cognito_auth::testing::MockPool;
 use cognito_auth::tower::AuthLayer;
 use cognito_auth::web::Authenticator;
 use cognito_auth::{TokenUse, Verifier, decode_unverified};
+use common::mean_ns;
 use criterion::{Criterion, Throughput};
 use tower::{Service, ServiceExt};
 
@@ -42,14 +45,7 @@ fn fixture() -> Fixture {
         .build()
         .unwrap();
     let pool = runtime.block_on(MockPool::start()).unwrap();
-    // A realistic Cognito access token: groups, scopes, the usual claims.
-    let access = pool
-        .access_token()
-        .username("alice@example.com")
-        .groups(["admin", "reports"])
-        .scopes(["openid", "email", "api/reports.read", "api/reports.write"])
-        .sign()
-        .unwrap();
+    let access = common::access_token(&pool);
     let id = pool
         .id_token()
         .username("alice@example.com")
@@ -253,20 +249,6 @@ fn two_threads(fixture: &Fixture, iters: u64) -> Duration {
     started.elapsed()
 }
 
-/// The mean of a benchmark from criterion's output, in nanoseconds.
-fn mean_ns(group: &str, name: &str) -> Option<f64> {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()?
-        .join("criterion")
-        .join(group)
-        .join(name)
-        .join("new")
-        .join("estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn print_ratios() {
     let get = |group, name| mean_ns(group, name);
     println!("\n== ratios (same run) ==");
@@ -321,36 +303,31 @@ fn print_ratios() {
     }
 }
 
-/// Target 1 measured in alternation: short batches of raw RSA
-/// verifications and of full verifications take turns, so both see the
-/// same machine load; the median of the per-round ratios is printed.
+/// Target 1 measured in alternation (see `common::paired`).
 fn paired_ratio(fixture: &Fixture) {
     const BATCH: u32 = 50;
-    let mut ratios = Vec::new();
-    let (mut raw_total, mut full_total) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..400 {
-        let started = Instant::now();
-        for _ in 0..BATCH {
-            fixture.raw_rsa_verify();
-        }
-        let raw = started.elapsed();
-        let full = verify_loop(
-            fixture,
-            &fixture.uncached,
-            &fixture.access,
-            u64::from(BATCH),
-        );
-        raw_total += raw;
-        full_total += full;
-        ratios.push(raw.as_secs_f64() / full.as_secs_f64());
-    }
-    ratios.sort_by(f64::total_cmp);
-    let rounds = ratios.len() as u32;
+    let paired = common::paired(
+        400,
+        BATCH,
+        |batch| {
+            for _ in 0..batch {
+                fixture.raw_rsa_verify();
+            }
+        },
+        |batch| {
+            verify_loop(
+                fixture,
+                &fixture.uncached,
+                &fixture.access,
+                u64::from(batch),
+            );
+        },
+    );
     println!(
         "paired (400 alternating rounds of {BATCH}): raw {} ns, full {} ns; median full rate / raw rate = {:.3}",
-        (raw_total / (rounds * BATCH)).as_nanos(),
-        (full_total / (rounds * BATCH)).as_nanos(),
-        ratios[ratios.len() / 2]
+        paired.base.as_nanos(),
+        paired.subject.as_nanos(),
+        paired.median_ratio
     );
 }
 

@@ -7,7 +7,9 @@
 //! With no `COGNITO_*` variables set it starts the built-in testing pool and
 //! prints sample tokens and curl commands; otherwise it reads
 //! `COGNITO_USER_POOL_ID` or `COGNITO_ISSUER`, `COGNITO_CLIENT_ID`
-//! (comma-separated) and, optionally, `COGNITO_JWKS_URI`. Port: `PORT`
+//! (comma-separated) and, optionally, `COGNITO_JWKS_URI`. With
+//! `COGNITO_REDIS_URL` the revocation list (`POST /logout`) lives in that
+//! Redis, shared by every instance; otherwise in memory. Port: `PORT`
 //! (default 3001).
 
 mod common;
@@ -20,10 +22,13 @@ use common::actix_routes::routes;
 async fn main() {
     let setup = common::setup().await;
     let authenticator = Authenticator::new(setup.verifier);
-    let server = HttpServer::new(move || App::new().configure(routes(authenticator.clone())))
-        .workers(2)
-        .bind(("127.0.0.1", common::port(3001)))
-        .unwrap_or_else(|err| common::fail(&format!("cannot listen: {err}")));
+    let revocations = setup.revocations;
+    let server = HttpServer::new(move || {
+        App::new().configure(routes(authenticator.clone(), revocations.clone()))
+    })
+    .workers(2)
+    .bind(("127.0.0.1", common::port(3001)))
+    .unwrap_or_else(|err| common::fail(&format!("cannot listen: {err}")));
     let Some(address) = server.addrs().first().copied() else {
         common::fail("no listening address")
     };

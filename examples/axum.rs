@@ -7,7 +7,9 @@
 //! With no `COGNITO_*` variables set it starts the built-in testing pool and
 //! prints sample tokens and curl commands; otherwise it reads
 //! `COGNITO_USER_POOL_ID` or `COGNITO_ISSUER`, `COGNITO_CLIENT_ID`
-//! (comma-separated) and, optionally, `COGNITO_JWKS_URI`. Port: `PORT`
+//! (comma-separated) and, optionally, `COGNITO_JWKS_URI`. With
+//! `COGNITO_REDIS_URL` the revocation list (`POST /logout`) lives in that
+//! Redis, shared by every instance; otherwise in memory. Port: `PORT`
 //! (default 3000).
 
 mod common;
@@ -29,7 +31,7 @@ async fn main() {
         common::print_samples(pool, &base);
     }
     println!("listening on {base}");
-    let app = app(Authenticator::new(setup.verifier));
+    let app = app(Authenticator::new(setup.verifier), setup.revocations);
     if let Err(err) = axum::serve(listener, app).await {
         common::fail(&format!("server failed: {err}"));
     }

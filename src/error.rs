@@ -159,6 +159,16 @@ pub enum Error {
         required: Vec<String>,
     },
 
+    /// The token is on the revocation list: its session, the token itself,
+    /// or its user's tokens up to a cut-off were revoked.
+    #[error("token revoked: {0}")]
+    Revoked(String),
+
+    /// The revocation list could not be written, or (when it fails
+    /// closed) is too stale to be trusted: its store is unreachable.
+    #[error("revocation list unavailable: {0}")]
+    RevocationUnavailable(String),
+
     /// The user-supplied check rejected the claims.
     #[error("rejected by custom check: {0}")]
     Custom(Arc<dyn std::error::Error + Send + Sync>),
@@ -274,6 +284,8 @@ impl Error {
             Error::InvalidAudience { .. } => "invalid_audience",
             Error::InsufficientScope { .. } => "insufficient_scope",
             Error::MissingGroup { .. } => "missing_group",
+            Error::Revoked(_) => "revoked",
+            Error::RevocationUnavailable(_) => "revocation_unavailable",
             Error::Custom(_) => "custom",
             Error::Config(_) => "config",
             Error::Service(_) => "service",
@@ -315,6 +327,10 @@ impl Error {
             Error::InvalidAudience { .. } => "the token was issued for another audience",
             Error::InsufficientScope { .. } => "the token lacks a required scope",
             Error::MissingGroup { .. } => "the user is not in a required group",
+            Error::Revoked(_) => "the token has been revoked",
+            Error::RevocationUnavailable(_) => {
+                "the revocation list cannot be checked right now; try again later"
+            }
             Error::Custom(_) => "the token was refused",
             Error::Config(_) | Error::Service(_) | Error::Transport(_) => {
                 "the server could not check the token"
@@ -342,6 +358,7 @@ impl Error {
         !matches!(
             self,
             Error::JwksUnavailable { .. }
+                | Error::RevocationUnavailable(_)
                 | Error::Config(_)
                 | Error::Service(_)
                 | Error::Transport(_)
@@ -475,6 +492,8 @@ mod tests {
                 requirement: "any of a".into(),
                 required: vec!["a".into()],
             },
+            Error::Revoked("x".into()),
+            Error::RevocationUnavailable("x".into()),
             Error::custom("x"),
             Error::config("x"),
             Error::Service(Box::new(ServiceError::new("X", "y", 400))),

@@ -29,7 +29,12 @@ mod clock;
 mod error;
 mod transport;
 
+pub mod revocation;
 pub mod web;
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]

@@ -196,8 +196,9 @@ impl Fixture {
         username
     }
 
-    fn verifier(&self, token_use: TokenUse) -> Verifier {
-        let pool = match self.emulator {
+    /// The pool as a verifier sees it.
+    fn pool(&self) -> CognitoPool {
+        match self.emulator {
             // moto keeps the AWS issuer but serves keys itself.
             Emulator::Moto => CognitoPool::new(&self.pool_id).jwks_uri(format!(
                 "{}/{}/.well-known/jwks.json",
@@ -207,10 +208,14 @@ impl Fixture {
             Emulator::CognitoLocal => {
                 CognitoPool::from_issuer(format!("{}/{}", self.url, self.pool_id))
             }
-        };
+        }
+    }
+
+    fn verifier(&self, token_use: TokenUse) -> Verifier {
         Verifier::builder()
             .cognito(
-                pool.token_use(token_use)
+                self.pool()
+                    .token_use(token_use)
                     .client_ids([self.public_client.clone(), self.secret_client.0.clone()]),
             )
             .build()
@@ -405,6 +410,72 @@ async fn global_sign_out_then_get_user_is_refused_by_moto() {
         .await
         .unwrap_err();
     assert_eq!(service_name(&refused), "NotAuthorizedException");
+}
+
+/// The client feeds the revocation list: a revoked session (cognito-local
+/// implements RevokeToken) and a global sign-out (moto implements it) stop
+/// verifying locally at once, on every verifier sharing the list.
+#[tokio::test]
+async fn revocations_through_the_client_reach_the_verifier() {
+    use cognito_auth::revocation::RevocationList;
+    let list = RevocationList::in_memory().unwrap();
+    let with_list = |fixture: &Fixture| {
+        CognitoClient::builder()
+            .endpoint(&fixture.url)
+            .revocation_list(list.clone())
+            .build()
+            .unwrap()
+    };
+    let verifier = |fixture: &Fixture| {
+        Verifier::builder()
+            .cognito(
+                fixture
+                    .pool()
+                    .any_token_use()
+                    .client_id(&fixture.public_client),
+            )
+            .revocation_list(list.clone())
+            .build()
+            .unwrap()
+    };
+
+    let Some(local) = Fixture::seed(Emulator::CognitoLocal).await else {
+        return;
+    };
+    let (_, _, signed_in) = local.signed_in_user("frank").await;
+    let local_verifier = verifier(&local);
+    let access = signed_in.access_token.clone();
+    local_verifier.verify(access.expose()).await.unwrap();
+    with_list(&local)
+        .app_client(&local.public_client)
+        .revoke_session(signed_in.refresh_token.as_ref().unwrap(), &access)
+        .await
+        .unwrap();
+    let refused = local_verifier.verify(access.expose()).await.unwrap_err();
+    assert_eq!(refused.kind(), "revoked");
+
+    let Some(moto) = Fixture::seed(Emulator::Moto).await else {
+        return;
+    };
+    let (_, _, signed_in) = moto.signed_in_user("grace").await;
+    let moto_verifier = verifier(&moto);
+    for token in [
+        &signed_in.access_token,
+        signed_in.id_token.as_ref().unwrap(),
+    ] {
+        moto_verifier.verify(token.expose()).await.unwrap();
+    }
+    with_list(&moto)
+        .global_sign_out(&signed_in.access_token)
+        .await
+        .unwrap();
+    for token in [
+        &signed_in.access_token,
+        signed_in.id_token.as_ref().unwrap(),
+    ] {
+        let refused = moto_verifier.verify(token.expose()).await.unwrap_err();
+        assert_eq!(refused.kind(), "revoked", "every older token of the user");
+    }
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use cognito_auth::Requirement;
 use cognito_auth::actix::{AccessToken, Authorize, Claims, CognitoAuth, Optional};
 use cognito_auth::testing::{JwksBehavior, MockPool};
 use cognito_auth::web::{Guard, TokenSource};
-use common::web::{Answer, Tokens, all_cases, authenticator, check, unavailable_case};
+use common::web::{Answer, Tokens, all_cases, authenticator, check, in_memory, unavailable_case};
 use example::actix_routes::routes;
 
 async fn me_sub(AccessToken(claims): AccessToken) -> String {
@@ -59,7 +59,8 @@ where
 #[actix_web::test]
 async fn every_row_of_the_table() {
     let pool = MockPool::start().await.unwrap();
-    let app = test::init_service(App::new().configure(routes(authenticator(&pool)))).await;
+    let app =
+        test::init_service(App::new().configure(routes(authenticator(&pool), in_memory()))).await;
     let tokens = Tokens::mint(&pool);
     for case in all_cases(&pool, &tokens) {
         let answer = send(&app, case.path, case.authorization.as_deref()).await;
@@ -71,7 +72,8 @@ async fn every_row_of_the_table() {
 async fn keys_that_cannot_be_had_are_503() {
     let pool = MockPool::start().await.unwrap();
     pool.set_jwks_behavior(JwksBehavior::Status(500));
-    let app = test::init_service(App::new().configure(routes(authenticator(&pool)))).await;
+    let app =
+        test::init_service(App::new().configure(routes(authenticator(&pool), in_memory()))).await;
     let token = pool.access_token().sign().unwrap();
     let case = unavailable_case(&token);
     check(
@@ -189,10 +191,11 @@ async fn cookie_source_and_scope_guards() {
 async fn one_verifier_serves_every_worker_of_a_real_server() {
     let pool = MockPool::start().await.unwrap();
     let auth = authenticator(&pool);
-    let server = actix_web::HttpServer::new(move || App::new().configure(routes(auth.clone())))
-        .workers(2)
-        .bind(("127.0.0.1", 0))
-        .unwrap();
+    let server =
+        actix_web::HttpServer::new(move || App::new().configure(routes(auth.clone(), in_memory())))
+            .workers(2)
+            .bind(("127.0.0.1", 0))
+            .unwrap();
     let address = server.addrs()[0];
     let server = server.run();
     let handle = server.handle();

@@ -18,7 +18,7 @@ use cognito_auth::web::{
     TokenSource,
 };
 use cognito_auth::{Requirement, TokenUse, VerifiedToken, Verifier};
-use common::web::{Answer, Tokens, all_cases, authenticator, check, unavailable_case};
+use common::web::{Answer, Tokens, all_cases, authenticator, check, in_memory, unavailable_case};
 use example::ReportReaders;
 use example::axum_routes::app;
 use http::{Request, header};
@@ -66,7 +66,7 @@ async fn read_answer(response: http::Response<Body>) -> Answer {
 #[tokio::test]
 async fn every_row_of_the_table() {
     let pool = MockPool::start().await.unwrap();
-    let app = app(authenticator(&pool));
+    let app = app(authenticator(&pool), in_memory());
     let tokens = Tokens::mint(&pool);
     for case in all_cases(&pool, &tokens) {
         let answer = send(&app, case.path, case.authorization.as_deref()).await;
@@ -78,7 +78,7 @@ async fn every_row_of_the_table() {
 async fn keys_that_cannot_be_had_are_503() {
     let pool = MockPool::start().await.unwrap();
     pool.set_jwks_behavior(JwksBehavior::Status(500));
-    let app = app(authenticator(&pool));
+    let app = app(authenticator(&pool), in_memory());
     let token = pool.access_token().sign().unwrap();
     let case = unavailable_case(&token);
     check(
@@ -158,7 +158,10 @@ async fn guards_on_an_optional_layer_refuse_anonymous_requests() {
 async fn cookie_and_custom_token_sources() {
     let pool = MockPool::start().await.unwrap();
     let token = pool.access_token().username("carol").sign().unwrap();
-    let cookie_app = app(authenticator(&pool).token_source(TokenSource::cookie("access_token")));
+    let cookie_app = app(
+        authenticator(&pool).token_source(TokenSource::cookie("access_token")),
+        in_memory(),
+    );
     let request = Request::builder()
         .uri("/me")
         .header(header::COOKIE, format!("theme=dark; access_token={token}"))
@@ -175,12 +178,15 @@ async fn cookie_and_custom_token_sources() {
         401
     );
 
-    let custom = app(authenticator(&pool).token_source(TokenSource::custom(
-        |request| match request.header("x-api-token") {
-            Some(token) => TokenLookup::Found(token.to_owned()),
-            None => TokenLookup::Missing,
-        },
-    )));
+    let custom = app(
+        authenticator(&pool).token_source(TokenSource::custom(|request| {
+            match request.header("x-api-token") {
+                Some(token) => TokenLookup::Found(token.to_owned()),
+                None => TokenLookup::Missing,
+            }
+        })),
+        in_memory(),
+    );
     let request = Request::builder()
         .uri("/me")
         .header("x-api-token", &token)
@@ -205,7 +211,10 @@ async fn rejections_can_be_rendered_your_way() {
         }
         response
     };
-    let app = app(authenticator(&pool).realm("orders").render_with(plain));
+    let app = app(
+        authenticator(&pool).realm("orders").render_with(plain),
+        in_memory(),
+    );
     let answer = send(&app, "/me", None).await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.body, "denied: missing_token");
@@ -292,7 +301,11 @@ async fn verifying_from_state_without_a_layer() {
     let answer = send(&app, "/tenant", Some(&format!("Bearer {without_tenant}"))).await;
     assert_eq!(answer.status, 401);
     // The details (the missing custom:tenant) are logged, not answered.
-    assert!(answer.body.contains("the token is malformed"), "{}", answer.body);
+    assert!(
+        answer.body.contains("the token is malformed"),
+        "{}",
+        answer.body
+    );
 }
 
 #[tokio::test]
@@ -306,7 +319,7 @@ async fn a_verifier_for_one_token_use_rejects_the_other_at_the_layer() {
         )
         .build()
         .unwrap();
-    let app = app(Authenticator::new(verifier));
+    let app = app(Authenticator::new(verifier), in_memory());
     let access = pool.access_token().sign().unwrap();
     let answer = send(&app, "/profile", Some(&format!("Bearer {access}"))).await;
     assert_eq!(answer.status, 401);

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use cognito_auth::actix::{AccessToken, Authorize, CognitoAuth, IdToken, Require};
+use cognito_auth::revocation::RevocationList;
 use cognito_auth::web::{Authenticator, Guard};
 use cognito_auth::{Requirement, VerifiedToken};
 use serde_json::json;
@@ -39,13 +40,32 @@ async fn whoami(token: Option<VerifiedToken>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "sub": token.as_ref().and_then(VerifiedToken::sub) }))
 }
 
+async fn logout(revocations: web::Data<RevocationList>, token: VerifiedToken) -> HttpResponse {
+    match super::logout(&revocations, &token).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(message) => HttpResponse::ServiceUnavailable().json(json!({
+            "error": "temporarily_unavailable",
+            "error_description": message,
+        })),
+    }
+}
+
 /// The example's routes.
-pub fn routes(authenticator: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn routes(
+    authenticator: Authenticator,
+    revocations: RevocationList,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         let required = CognitoAuth::new(authenticator.clone());
         let optional = CognitoAuth::new(authenticator.optional());
         config
+            .app_data(web::Data::new(revocations))
             .route("/health", web::get().to(health))
+            .service(
+                web::resource("/logout")
+                    .wrap(required.clone())
+                    .route(web::post().to(logout)),
+            )
             .service(
                 web::resource("/me")
                     .wrap(required.clone())

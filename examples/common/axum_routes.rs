@@ -1,8 +1,12 @@
 //! The axum example's routes (also served in-process by the tests).
 
-use axum::routing::get;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use cognito_auth::axum::{AccessToken, IdToken, Require};
+use cognito_auth::revocation::RevocationList;
 use cognito_auth::tower::{AuthLayer, RequireLayer};
 use cognito_auth::web::{Authenticator, Guard};
 use cognito_auth::{Requirement, VerifiedToken};
@@ -39,8 +43,19 @@ async fn whoami(token: Option<VerifiedToken>) -> Json<Value> {
     Json(json!({ "sub": token.as_ref().and_then(VerifiedToken::sub) }))
 }
 
+async fn logout(State(revocations): State<RevocationList>, token: VerifiedToken) -> Response {
+    match super::logout(&revocations, &token).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(message) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": "temporarily_unavailable", "error_description": message })),
+        )
+            .into_response(),
+    }
+}
+
 /// The example's routes.
-pub fn app(authenticator: Authenticator) -> Router {
+pub fn app(authenticator: Authenticator, revocations: RevocationList) -> Router {
     let required = Router::new()
         .route("/me", get(me))
         .route(
@@ -51,7 +66,9 @@ pub fn app(authenticator: Authenticator) -> Router {
         )
         .route("/reports", get(reports))
         .route("/profile", get(profile))
-        .route_layer(AuthLayer::new(authenticator.clone()));
+        .route("/logout", post(logout))
+        .route_layer(AuthLayer::new(authenticator.clone()))
+        .with_state(revocations);
     let optional = Router::new()
         .route("/whoami", get(whoami))
         .route_layer(AuthLayer::new(authenticator.optional()));

@@ -13,5 +13,5 @@ mod verified;
 pub use cognito::{AccessClaims, IdClaims};
 pub use names::{Match, NameSet, Requirement};
 pub use token_use::TokenUse;
-pub(crate) use verified::Parts;
 pub use verified::VerifiedToken;
+pub(crate) use verified::{Ids, Parts};

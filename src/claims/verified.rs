@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::claims::{AccessClaims, IdClaims, NameSet, TokenUse};
 use crate::error::{Error, Result, echo};
+use crate::revocation::TokenIds;
 
 /// A token that passed every check: its claims, typed and raw.
 ///
@@ -35,6 +36,7 @@ struct Inner {
     kid: Box<str>,
     token_use: Option<TokenUse>,
     expires_at: i64,
+    ids: Ids,
     payload: Vec<u8>,
     claims: OnceLock<Map<String, Value>>,
     typed: OnceLock<Result<Typed>>,
@@ -47,11 +49,22 @@ enum Typed {
     Id(Arc<IdClaims>),
 }
 
+/// The ids a revocation can name, kept so that a cached token is checked
+/// against the revocation list without parsing its payload again.
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    pub(crate) sub: Option<Box<str>>,
+    pub(crate) jti: Option<Box<str>>,
+    pub(crate) origin_jti: Option<Box<str>>,
+    pub(crate) iat: Option<i64>,
+}
+
 pub(crate) struct Parts {
     pub(crate) issuer: Box<str>,
     pub(crate) kid: Box<str>,
     pub(crate) token_use: Option<TokenUse>,
     pub(crate) expires_at: i64,
+    pub(crate) ids: Ids,
     /// The payload JSON, already checked to be an object.
     pub(crate) payload: Vec<u8>,
 }
@@ -63,6 +76,7 @@ impl VerifiedToken {
             kid: parts.kid,
             token_use: parts.token_use,
             expires_at: parts.expires_at,
+            ids: parts.ids,
             payload: parts.payload,
             claims: OnceLock::new(),
             typed: OnceLock::new(),
@@ -126,7 +140,34 @@ impl VerifiedToken {
 
     /// The `sub` claim.
     pub fn sub(&self) -> Option<&str> {
-        self.claims().get("sub").and_then(Value::as_str)
+        self.0.ids.sub.as_deref()
+    }
+
+    /// The `jti` claim: this token's id.
+    pub fn jti(&self) -> Option<&str> {
+        self.0.ids.jti.as_deref()
+    }
+
+    /// The `origin_jti` claim: the id every token of one sign-in (and its
+    /// refreshes) shares; what a session revocation names.
+    pub fn origin_jti(&self) -> Option<&str> {
+        self.0.ids.origin_jti.as_deref()
+    }
+
+    /// `iat`, seconds since the epoch.
+    pub fn issued_at(&self) -> Option<i64> {
+        self.0.ids.iat
+    }
+
+    /// The ids the revocation list matches on.
+    pub(crate) fn ids(&self) -> TokenIds<'_> {
+        TokenIds {
+            iss: &self.0.issuer,
+            sub: self.sub(),
+            jti: self.jti(),
+            origin_jti: self.origin_jti(),
+            iat: self.0.ids.iat,
+        }
     }
 
     /// The issuer that signed the token.

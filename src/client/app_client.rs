@@ -14,6 +14,7 @@ use super::outcome::{
 };
 use super::secret::Secret;
 use super::srp::{ServerChallenge, SrpSession, timestamp};
+use super::user::claim_pair;
 use crate::clock::unix_now;
 use crate::error::{Error, Result};
 use crate::keys::crypto::hmac_sha256;
@@ -252,8 +253,35 @@ impl AppClient {
         outcome(answer, "")?.into_tokens()
     }
 
+    /// `RevokeToken` for a session, and the session on the client's
+    /// [revocation list](super::CognitoClientBuilder::revocation_list):
+    /// `session_token` is an access or ID token of the session (its
+    /// `origin_jti` names every token minted from the same sign-in; a
+    /// token without one is revoked alone, by `jti`). Without a list this
+    /// is [`revoke`](Self::revoke).
+    pub async fn revoke_session(
+        &self,
+        refresh_token: &Secret,
+        session_token: &Secret,
+    ) -> Result<()> {
+        self.revoke(refresh_token).await?;
+        let Some(list) = self.cognito.revocations() else {
+            return Ok(());
+        };
+        match claim_pair(session_token, "origin_jti") {
+            Ok((issuer, origin_jti)) => list.revoke_session(issuer, origin_jti).await,
+            Err(_) => {
+                let (issuer, jti) = claim_pair(session_token, "jti")?;
+                list.revoke_token(issuer, jti).await
+            }
+        }
+        .map(drop)
+    }
+
     /// `RevokeToken`: revokes a refresh token and the tokens issued from
-    /// it (they still verify locally until they expire).
+    /// it at Cognito (locally they still verify until they expire, unless
+    /// [`revoke_session`](Self::revoke_session) puts them on a revocation
+    /// list).
     pub async fn revoke(&self, refresh_token: &Secret) -> Result<()> {
         let mut request = json!({
             "Token": refresh_token.expose(),

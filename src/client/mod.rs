@@ -57,6 +57,7 @@ pub use crate::RetryPolicy;
 
 use crate::config::aws;
 use crate::error::{Error, Result};
+use crate::revocation::RevocationList;
 #[cfg(feature = "fuzzing")]
 pub(crate) use token_endpoint::parse_token_answer;
 use wire::Wire;
@@ -80,12 +81,18 @@ pub(crate) use wire::parse_error;
 #[derive(Clone)]
 pub struct CognitoClient {
     wire: Arc<Wire>,
+    revocations: Option<RevocationList>,
 }
 
 impl CognitoClient {
     /// Starts a configuration.
     pub fn builder() -> CognitoClientBuilder {
         CognitoClientBuilder::default()
+    }
+
+    /// The revocation list sign-outs and revocations are written to.
+    pub(crate) fn revocations(&self) -> Option<&RevocationList> {
+        self.revocations.as_ref()
     }
 
     /// The endpoint requests go to.
@@ -137,6 +144,7 @@ pub struct CognitoClientBuilder {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     max_response_bytes: usize,
+    revocations: Option<RevocationList>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +162,7 @@ impl Default for CognitoClientBuilder {
             retry: RetryPolicy::default(),
             http: None,
             max_response_bytes: wire::DEFAULT_MAX_RESPONSE_BYTES,
+            revocations: None,
         }
     }
 }
@@ -204,6 +213,17 @@ impl CognitoClientBuilder {
         self
     }
 
+    /// Writes what the client revokes to this revocation list too, so
+    /// every verifier sharing it refuses the revoked tokens at once:
+    /// [`AppClient::revoke_session`] the session, and
+    /// [`CognitoClient::global_sign_out`] every older token of the user.
+    /// Without it, revoked access and ID tokens keep verifying locally
+    /// until they expire.
+    pub fn revocation_list(mut self, list: RevocationList) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
     /// Builds the client; `config` errors for a missing or bad endpoint.
     pub fn build(self) -> Result<CognitoClient> {
         let endpoint = match self.endpoint {
@@ -236,6 +256,7 @@ impl CognitoClientBuilder {
                 .map_err(|err| Error::config(format!("cannot build the HTTP client: {err}")))?,
         };
         Ok(CognitoClient {
+            revocations: self.revocations,
             wire: Arc::new(Wire {
                 http,
                 endpoint,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::CognitoClient;
 use super::secret::Secret;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A user as `GetUser` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +25,11 @@ pub struct User {
 
 impl CognitoClient {
     /// `GlobalSignOut`: revokes every refresh token of the user the access
-    /// token belongs to. Access tokens already issued keep verifying
-    /// locally until they expire; Cognito's own APIs refuse them.
+    /// token belongs to. With a [revocation
+    /// list](super::CognitoClientBuilder::revocation_list), every token of
+    /// the user issued up to now is refused by every verifier sharing it;
+    /// without one, access tokens already issued keep verifying locally
+    /// until they expire (Cognito's own APIs refuse them).
     pub async fn global_sign_out(&self, access_token: &Secret) -> Result<()> {
         let _: Value = self
             .call(
@@ -34,6 +37,12 @@ impl CognitoClient {
                 &json!({ "AccessToken": access_token.expose() }),
             )
             .await?;
+        if let Some(list) = self.revocations() {
+            // Cognito has just accepted the token: its iss and sub are its
+            // own.
+            let (issuer, sub) = claim_pair(access_token, "sub")?;
+            list.revoke_user_now(issuer, sub).await?;
+        }
         Ok(())
     }
 
@@ -71,4 +80,18 @@ impl CognitoClient {
             preferred_mfa: answer.preferred_mfa,
         })
     }
+}
+
+/// The issuer and another claim of a token Cognito has just accepted.
+pub(super) fn claim_pair(token: &Secret, name: &str) -> Result<(String, String)> {
+    let decoded = crate::token::decode_unverified(token.expose())?;
+    let text = |claim: &str| {
+        decoded
+            .payload
+            .get(claim)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::config(format!("the token has no {claim} to revoke it by")))
+    };
+    Ok((text("iss")?, text(name)?))
 }

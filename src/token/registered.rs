@@ -23,6 +23,11 @@ pub(crate) struct RegisteredClaims<'a> {
     pub(crate) aud: Option<Audience<'a>>,
     pub(crate) scope: Option<Cow<'a, str>>,
     pub(crate) groups: Option<Vec<Cow<'a, str>>>,
+    /// The ids a revocation can name, and when the token was issued.
+    pub(crate) sub: Option<Cow<'a, str>>,
+    pub(crate) jti: Option<Cow<'a, str>>,
+    pub(crate) origin_jti: Option<Cow<'a, str>>,
+    pub(crate) iat: Option<i64>,
 }
 
 /// The `aud` claim: one string or an array of strings.
@@ -69,9 +74,8 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
             ) -> std::result::Result<RegisteredClaims<'de>, A::Error> {
                 let mut claims = RegisteredClaims::default();
                 // Checked for type, not kept.
-                let (mut iat, mut auth_time) = (None, None);
-                let (mut sub, mut jti, mut username, mut cognito_username) =
-                    (None, None, None, None);
+                let mut auth_time = None;
+                let (mut username, mut cognito_username) = (None, None);
                 while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
                     let name = name.as_ref();
                     match name {
@@ -85,7 +89,11 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
                             "nbf",
                             map.next_value_seed(Date::up("nbf"))?,
                         )?,
-                        "iat" => once(&mut iat, "iat", map.next_value_seed(Date::down("iat"))?)?,
+                        "iat" => once(
+                            &mut claims.iat,
+                            "iat",
+                            map.next_value_seed(Date::down("iat"))?,
+                        )?,
                         "auth_time" => once(
                             &mut auth_time,
                             "auth_time",
@@ -107,8 +115,13 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
                             "scope",
                             map.next_value_seed(Str("scope"))?,
                         )?,
-                        "sub" => once(&mut sub, "sub", map.next_value_seed(Str("sub"))?)?,
-                        "jti" => once(&mut jti, "jti", map.next_value_seed(Str("jti"))?)?,
+                        "sub" => once(&mut claims.sub, "sub", map.next_value_seed(Str("sub"))?)?,
+                        "jti" => once(&mut claims.jti, "jti", map.next_value_seed(Str("jti"))?)?,
+                        "origin_jti" => once(
+                            &mut claims.origin_jti,
+                            "origin_jti",
+                            map.next_value_seed(Str("origin_jti"))?,
+                        )?,
                         "username" => once(
                             &mut username,
                             "username",

@@ -1,9 +1,10 @@
 //! The claim checks that run after the signature (steps 7 to 11), in order.
 
 use super::issuers::{IssuerEntry, RuleKind};
-use crate::claims::{NameSet, TokenUse};
+use crate::claims::{Ids, NameSet, TokenUse};
 use crate::config::{ClientRule, TokenUseRule};
 use crate::error::{Error, Result, echo, echo_opt};
+use crate::revocation::TokenIds;
 use crate::token::{Audience, RegisteredClaims};
 
 /// Step 7: `exp` required and not reached; `nbf`, when present, reached.
@@ -74,6 +75,27 @@ pub(crate) fn check_rules(
         }
     }
     Ok(token_use)
+}
+
+/// The ids of a token the revocation list matches on.
+pub(crate) fn revocation_ids<'a>(claims: &'a RegisteredClaims<'_>, iss: &'a str) -> TokenIds<'a> {
+    TokenIds {
+        iss,
+        sub: claims.sub.as_deref(),
+        jti: claims.jti.as_deref(),
+        origin_jti: claims.origin_jti.as_deref(),
+        iat: claims.iat,
+    }
+}
+
+/// The same ids, kept with the verified token.
+pub(crate) fn owned_ids(claims: &RegisteredClaims<'_>) -> Ids {
+    Ids {
+        sub: claims.sub.as_deref().map(Box::from),
+        jti: claims.jti.as_deref().map(Box::from),
+        origin_jti: claims.origin_jti.as_deref().map(Box::from),
+        iat: claims.iat,
+    }
 }
 
 /// The scopes a token carries (`scope`, space separated).

@@ -25,6 +25,7 @@ use crate::claims::{AccessClaims, IdClaims, Parts, VerifiedToken};
 use crate::clock::Clock;
 use crate::error::{Error, Result, echo, echo_opt};
 use crate::keys::{CachedKey, KeyStore, PublicJwk};
+use crate::revocation::RevocationList;
 use crate::token::{self, HeaderAlg};
 use issuers::{Candidates, IssuerEntry, IssuerTable};
 use token_cache::{CachedVerification, TokenCache};
@@ -39,7 +40,7 @@ type CustomCheck = Arc<dyn Fn(&VerifiedToken) -> Result<()> + Send + Sync>;
 /// Checks run in a fixed order and the first failure decides the error:
 /// size, structure, algorithm and `kid`, key lookup, key fit, signature,
 /// `exp`/`nbf`, `iss`, `token_use`, client id (or `aud`), scopes, groups,
-/// the custom check. The verifier never fetches a URL taken from a token:
+/// the revocation list (when one is configured), the custom check. The verifier never fetches a URL taken from a token:
 /// `iss` only selects among configured issuers, `jku`/`x5u` are ignored.
 ///
 /// ```no_run
@@ -71,6 +72,7 @@ struct Inner {
     custom: Option<CustomCheck>,
     clock: Clock,
     token_cache: Option<TokenCache>,
+    revocation: Option<RevocationList>,
 }
 
 impl Verifier {
@@ -173,16 +175,28 @@ impl Verifier {
         checks::check_issuer(&claims, entry)?;
         // 9 - 11. token use, client, scopes, groups
         let token_use = checks::check_rules(&claims, entry)?;
+        // 12. the revocation list; the version is read first, so a
+        // revocation that arrives during the check is seen by the cache.
+        let revocation_seen = match &inner.revocation {
+            Some(list) => {
+                let seen = list.version();
+                list.check_ids(&checks::revocation_ids(&claims, &entry.iss), now)?;
+                seen
+            }
+            None => 0,
+        };
         let expires_at = claims.exp.unwrap_or_default();
+        let ids = checks::owned_ids(&claims);
         drop(claims);
         let verified = VerifiedToken::new(Parts {
             issuer: Box::from(&*entry.iss),
             kid: kid_owned.into_boxed_str(),
             token_use,
             expires_at,
+            ids,
             payload: parsed.payload,
         });
-        // 12. the custom check
+        // 13. the custom check
         if let Some(check) = &inner.custom {
             check(&verified)?;
         }
@@ -194,8 +208,8 @@ impl Verifier {
                     token,
                     verified.clone(),
                     entry.source,
-                    key_fingerprint,
-                    key_generation,
+                    (key_fingerprint, key_generation),
+                    revocation_seen,
                     seconds_left,
                     cache.weight_floor,
                 ));
@@ -225,6 +239,17 @@ impl Verifier {
         if !(fresh && key_unchanged) {
             cache.remove(token);
             return Ok(None);
+        }
+        if let Some(list) = &inner.revocation {
+            let now = (inner.clock)();
+            match list.check_since(&entry.verified.ids(), &entry.revocation_seen, now) {
+                Ok(()) => {}
+                Err(err @ Error::Revoked(_)) => {
+                    cache.remove(token);
+                    return Err(err);
+                }
+                Err(err) => return Err(err),
+            }
         }
         if let Some(check) = &inner.custom {
             check(&entry.verified)?;

@@ -47,6 +47,9 @@ pub(crate) struct CachedVerification {
     pub(crate) key_fingerprint: u64,
     /// The key set generation in which the key was last seen in place.
     pub(crate) key_generation: AtomicU64,
+    /// The revocation list's version when the token was last found not
+    /// revoked.
+    pub(crate) revocation_seen: AtomicU64,
     /// When moka drops the entry (the token's `exp`).
     expires_at: Instant,
     weight: u32,
@@ -57,8 +60,8 @@ impl CachedVerification {
         token: &str,
         verified: VerifiedToken,
         source: SourceId,
-        key_fingerprint: u64,
-        key_generation: u64,
+        (key_fingerprint, key_generation): (u64, u64),
+        revocation_seen: u64,
         seconds_left: u64,
         floor: u32,
     ) -> Self {
@@ -72,6 +75,7 @@ impl CachedVerification {
             source,
             key_fingerprint,
             key_generation: AtomicU64::new(key_generation),
+            revocation_seen: AtomicU64::new(revocation_seen),
             expires_at: later(Instant::now(), Duration::from_secs(seconds_left)),
             weight: estimate.max(floor),
         }

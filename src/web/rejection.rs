@@ -29,7 +29,9 @@ pub enum AuthRejection {
     InvalidToken(Error),
     /// The token is valid but lacks a required scope or group.
     InsufficientScope(Error),
-    /// The keys cannot be had (the IdP is down and nothing is cached).
+    /// The keys cannot be had (the IdP is down and nothing is cached), or the
+    /// revocation list cannot be trusted (its store is down and it fails
+    /// closed).
     Unavailable(Error),
     /// The server is set up wrongly (an extractor without its layer, no
     /// verifier in the app data).
@@ -43,7 +45,9 @@ impl AuthRejection {
             Error::InsufficientScope { .. } | Error::MissingGroup { .. } => {
                 AuthRejection::InsufficientScope(err)
             }
-            Error::JwksUnavailable { .. } => AuthRejection::Unavailable(err),
+            Error::JwksUnavailable { .. } | Error::RevocationUnavailable(_) => {
+                AuthRejection::Unavailable(err)
+            }
             Error::Config(message) => AuthRejection::Misconfigured(message),
             other => AuthRejection::InvalidToken(other),
         }

@@ -436,3 +436,8 @@ pub fn check(case: &Case, answer: &Answer) {
         }
     }
 }
+
+/// A revocation list of the test's own (in memory), for the example apps.
+pub fn in_memory() -> cognito_auth::revocation::RevocationList {
+    cognito_auth::revocation::RevocationList::in_memory().unwrap()
+}

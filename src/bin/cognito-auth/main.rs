@@ -5,6 +5,7 @@
 //! token), 1 an invalid token or an error answer from Cognito, 2 usage,
 //! configuration or I/O errors (message on stderr).
 
+mod deny;
 mod session;
 
 use std::io::Read;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use cognito_auth::revocation::RevocationList;
 use cognito_auth::{CognitoPool, Error, Requirement, TokenUse, Verifier, decode_unverified};
 use serde_json::{Value, json};
 
@@ -44,6 +46,9 @@ enum Command {
     Revoke(session::RevokeArgs),
     /// Get a machine-to-machine token from the OAuth2 token endpoint.
     Token(session::TokenArgs),
+    /// Deny a session, a token or a user's tokens on every instance (the
+    /// revocation list on Redis).
+    Deny(deny::DenyArgs),
 }
 
 #[derive(clap::Args)]
@@ -88,6 +93,9 @@ struct VerifyArgs {
     /// Clock skew allowed on exp and nbf, in seconds.
     #[arg(long, default_value_t = 0)]
     leeway: u64,
+    /// Check the revocation list on this Redis server too (redis://, rediss://).
+    #[arg(long)]
+    redis: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,6 +114,7 @@ fn main() -> ExitCode {
         Command::Refresh(args) => session::run(session::refresh(args)),
         Command::Revoke(args) => session::run(session::revoke(args)),
         Command::Token(args) => session::run(session::token(args)),
+        Command::Deny(args) => deny::deny(args),
     }
 }
 
@@ -114,15 +123,27 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(token) => token,
         Err(message) => return fail(&message),
     };
-    let verifier = match build_verifier(&args) {
-        Ok(verifier) => verifier,
-        Err(err) => return fail(&err.to_string()),
-    };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    match runtime.block_on(verifier.verify(&token)) {
+    let outcome = runtime.block_on(async {
+        let revocations = match &args.redis {
+            Some(url) => {
+                let list = deny::redis_list(url)?;
+                deny::in_step(&list).await?;
+                Some(list)
+            }
+            None => None,
+        };
+        let verifier = build_verifier(&args, revocations)?;
+        Ok::<_, Error>(verifier.verify(&token).await)
+    });
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => return fail(&err.to_string()),
+    };
+    match outcome {
         Ok(verified) => {
             print_json(&json!({
                 "valid": true,
@@ -142,7 +163,10 @@ fn verify(args: VerifyArgs) -> ExitCode {
     }
 }
 
-fn build_verifier(args: &VerifyArgs) -> Result<Verifier, Error> {
+fn build_verifier(
+    args: &VerifyArgs,
+    revocations: Option<RevocationList>,
+) -> Result<Verifier, Error> {
     let mut pool = match (&args.user_pool_id, &args.issuer) {
         (Some(pool_id), Some(issuer)) => CognitoPool::new(pool_id).issuer(issuer),
         (Some(pool_id), None) => CognitoPool::new(pool_id),
@@ -171,10 +195,13 @@ fn build_verifier(args: &VerifyArgs) -> Result<Verifier, Error> {
     if !args.scope.is_empty() {
         pool = pool.require_scopes(requirement(&args.scope, args.all_scopes));
     }
-    Verifier::builder()
+    let mut builder = Verifier::builder()
         .cognito(pool)
-        .leeway(Duration::from_secs(args.leeway))
-        .build()
+        .leeway(Duration::from_secs(args.leeway));
+    if let Some(list) = revocations {
+        builder = builder.revocation_list(list);
+    }
+    builder.build()
 }
 
 fn requirement(names: &[String], all: bool) -> Requirement {

@@ -78,7 +78,7 @@ impl PublicKey {
     }
 }
 
-#[cfg(feature = "client")]
+#[cfg(any(feature = "client", feature = "redis"))]
 pub(super) fn sha256(message: &[u8]) -> [u8; 32] {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
     let mut out = [0u8; 32];

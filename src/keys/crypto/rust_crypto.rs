@@ -93,7 +93,7 @@ impl PublicKey {
     }
 }
 
-#[cfg(feature = "client")]
+#[cfg(any(feature = "client", feature = "redis"))]
 pub(super) fn sha256(message: &[u8]) -> [u8; 32] {
     Sha256::digest(message).into()
 }
