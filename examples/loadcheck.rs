@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! loadcheck serve PORT
+//! loadcheck sessions PORT
 //! loadcheck cold  BASE_URL TOKENS_FILE STATS_URL [CONCURRENCY]
 //! loadcheck flood BASE_URL TOKENS_FILE UNKNOWN_FILE STATS_URL [SECONDS]
 //! ```
@@ -12,6 +13,9 @@
 //!   same body): the ratio of their throughput is the cost of protection.
 //!   Configured from `COGNITO_ISSUER`, `COGNITO_CLIENT_ID`,
 //!   `COGNITO_JWKS_URI`.
+//! * `sessions`: the same page on `/page` and on `/session-page` behind the
+//!   `SessionLayer`, with a session signed in on a testing pool; the ratio
+//!   of their throughput (one repeated session) is the cost of sessions.
 //! * `cold`: CONCURRENCY (default 1000) simultaneous requests to `/me` on a
 //!   server that has not fetched keys yet; prints how many were answered
 //!   and how many JWKS fetches the key server saw (the target is 1).
@@ -236,13 +240,114 @@ async fn serve(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Signs a user in through the testing pool's managed login, as a browser
+/// would (redirects by hand); the session cookie's `name=value`.
+async fn browser_sign_in(
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let location = |response: &reqwest::Response| -> Result<String, Box<dyn std::error::Error>> {
+        Ok(response
+            .headers()
+            .get("location")
+            .ok_or("no redirect")?
+            .to_str()?
+            .to_owned())
+    };
+    let cookie_pair = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with(&format!("{name}=")))
+            .and_then(|value| value.split(';').next())
+            .map(str::to_owned)
+    };
+    let start = client.get(format!("{base}/login")).send().await?;
+    let binding = cookie_pair(&start, "cognito_session_sign_in").ok_or("no sign-in cookie")?;
+    let authorize = location(&start)?;
+    let form_url =
+        reqwest::Url::parse(&authorize)?.join(&location(&client.get(&authorize).send().await?)?)?;
+    let submitted = client
+        .post(form_url.clone())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={username}&password={password}"))
+        .send()
+        .await?;
+    let callback = location(&submitted)?;
+    let done = client
+        .get(&callback)
+        .header("cookie", binding)
+        .send()
+        .await?;
+    Ok(cookie_pair(&done, "cognito_session").ok_or("no session cookie")?)
+}
+
+/// `loadcheck sessions PORT`: the same page on two routes, `/page` plain
+/// and `/session-page` behind the `SessionLayer`, on a testing pool with a
+/// managed login; prints `export SESSION_COOKIE=…` for a signed-in session.
+async fn sessions(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    use axum::Router;
+    use axum::response::Html;
+    use axum::routing::get;
+    use cognito_auth::Verifier;
+    use cognito_auth::session::SignIn;
+    use cognito_auth::testing::{MockPool, MockUser};
+    use cognito_auth::tower::SessionLayer;
+
+    let port: u16 = args
+        .first()
+        .ok_or("usage: loadcheck sessions PORT")?
+        .parse()?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let pool = MockPool::start().await?;
+    pool.add_user(MockUser::new("alice", "Alice-Passw0rd"));
+    pool.allow_callback(format!("{base}/auth/callback"));
+    let verifier = Verifier::builder()
+        .cognito(
+            pool.cognito_pool()
+                .any_token_use()
+                .client_id(pool.client_id()),
+        )
+        .build()?;
+    let sign_in = SignIn::builder(verifier)
+        .domain(pool.domain())
+        .client_id(pool.client_id())
+        .app_url(&base)
+        .build()?;
+    async fn page() -> Html<&'static str> {
+        Html("<!doctype html><p>a page</p>")
+    }
+    let app = Router::new()
+        .route("/page", get(page))
+        .merge(
+            Router::new()
+                .route("/session-page", get(page))
+                .route_layer(SessionLayer::new(sign_in.clone())),
+        )
+        .merge(cognito_auth::axum::sign_in_routes(sign_in));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let cookie = browser_sign_in(&base, "alice", "Alice-Passw0rd").await?;
+    println!("export SESSION_COOKIE='{cookie}'");
+    println!("listening on {base}");
+    server.await??;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]).await,
+        Some("sessions") => sessions(&args[1..]).await,
         Some("cold") => cold(&args[1..]).await,
         Some("flood") => flood(&args[1..]).await,
-        _ => Err("usage: loadcheck serve|cold|flood ...".into()),
+        _ => Err("usage: loadcheck serve|sessions|cold|flood ...".into()),
     }
 }

@@ -7,6 +7,7 @@
 #    auth and /protected behind the AuthLayer (loadcheck serve), with one
 #    repeated token and with 10 000 distinct tokens in rotation; also the
 #    axum example's /me against its /health, for reference;
+#    and a page with and without the session layer (one signed-in session);
 # 2. cold start (target 4): 1 000 concurrent requests on a freshly started
 #    axum example -> exactly 1 JWKS fetch;
 # 3. flood (target 4): unknown kids at 1 000 req/s against the axum example
@@ -34,7 +35,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 log "building the examples (release)"
-cargo build --release --quiet --features axum,testing --example axum --example mint --example loadcheck
+cargo build --release --quiet --features axum,testing,sessions --example axum --example mint --example loadcheck
 bin="$root/target/release/examples"
 
 pids=()
@@ -106,6 +107,19 @@ for round in $(seq 1 "$rounds"); do
 done
 stop
 
+# --- sessions: the same page with and without the session layer ------------------
+start sessions "$bin/loadcheck" sessions
+eval "$(grep '^export SESSION_COOKIE' "$work/sessions.out")"
+wrk -t 1 -c 4 -d 1s -H "Cookie: $SESSION_COOKIE" "$base/session-page" >/dev/null 2>&1
+: >"$work/sessions.txt"
+for round in $(seq 1 "$rounds"); do
+    page=$(wrk_run -H "Cookie: $SESSION_COOKIE" "$base/page")
+    session_page=$(wrk_run -H "Cookie: $SESSION_COOKIE" "$base/session-page")
+    echo "$page $session_page" >>"$work/sessions.txt"
+    log "round $round: /page $page, /session-page $session_page req/s"
+done
+stop
+
 # --- the axum example: /me against /health, for reference -------------------------
 start axum "$bin/axum"
 wrk -t 1 -c 4 -d 1s "${header[@]}" "$base/me" >/dev/null 2>&1
@@ -121,11 +135,11 @@ flood=$("$bin/loadcheck" flood "$base" "$work/tokens.txt" "$work/unknown.txt" "$
 stop
 
 echo "== loadtest ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores shared by client and server, $rounds rounds of ${seconds}s runs, medians) =="
-python3 - "$work/twins.txt" "$work/example.txt" <<'PY'
+python3 - "$work/twins.txt" "$work/example.txt" "$work/sessions.txt" <<'PY'
 import statistics, sys
 def rows(path):
     return [list(map(float, line.split())) for line in open(path) if line.strip()]
-twins, example = rows(sys.argv[1]), rows(sys.argv[2])
+twins, example, sessions = rows(sys.argv[1]), rows(sys.argv[2]), rows(sys.argv[3])
 med = statistics.median
 col = lambda rows, i: med([row[i] for row in rows])
 ratio = lambda rows, a, b: med([row[a] / row[b] for row in rows])
@@ -133,6 +147,8 @@ print(f"same handler, no layer, one token         {col(twins, 0):>9.0f} req/s")
 print(f"same handler, AuthLayer, one token        {col(twins, 1):>9.0f} req/s  ratio {ratio(twins, 1, 0):.3f}  (target 3: >= 0.85)")
 print(f"same handler, no layer, 10 000 tokens     {col(twins, 2):>9.0f} req/s")
 print(f"same handler, AuthLayer, 10 000 tokens    {col(twins, 3):>9.0f} req/s  ratio {ratio(twins, 3, 2):.3f}")
+print(f"a page, no layer                          {col(sessions, 0):>9.0f} req/s")
+print(f"the page behind the SessionLayer          {col(sessions, 1):>9.0f} req/s  ratio {ratio(sessions, 1, 0):.3f}  (sessions: >= 0.9)")
 print(f"axum example: GET /health                 {col(example, 0):>9.0f} req/s")
 print(f"axum example: GET /me (JSON of claims)    {col(example, 1):>9.0f} req/s  ratio {ratio(example, 1, 0):.3f}")
 PY

@@ -60,9 +60,17 @@ use crate::web::{AuthRejection, Authentication, Authenticator, StaticRequirement
 
 pub use crate::web::{AccessToken, AuthError, Claims, FromVerified, IdToken, Require};
 
+/// A [`Reply`](crate::web::Reply) (a refusal, a sign-in redirect, a page)
+/// as a handler's answer.
+impl IntoResponse for crate::web::Reply {
+    fn into_response(self) -> Response {
+        self.into_http()
+    }
+}
+
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        AuthError::into_response(self).into_http()
+        self.into_reply().into_http()
     }
 }
 
@@ -82,7 +90,7 @@ macro_rules! from_layer_extractor {
             type Rejection = AuthError;
 
             async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AuthError> {
-                authentication(parts)?.extract_required()
+                authentication(parts)?.extract_required(parts)
             }
         }
 
@@ -170,4 +178,46 @@ where
         let authenticator = Authenticator::from_ref(state).optional();
         Ok(authenticator.authenticate_as(parts).await?.map(Verified))
     }
+}
+
+/// The three routes of browser sign-in, on a router to merge into yours
+/// (feature `sessions`): `GET` [`login_path`](crate::session::SignIn::login_path)
+/// (`/login`), `GET` the callback (`/auth/callback`) and `POST` the sign-out
+/// (`/logout`). Put a [`SessionLayer`](crate::tower::SessionLayer) around the
+/// pages that need the signed-in user.
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use cognito_auth::session::SignIn;
+/// use cognito_auth::tower::SessionLayer;
+///
+/// # fn app(sign_in: SignIn) -> Router {
+/// Router::new()
+///     .route("/", get(|| async { "home" }))
+///     .merge(cognito_auth::axum::sign_in_routes(sign_in.clone()))
+///     .layer(SessionLayer::new(sign_in))
+/// # }
+/// ```
+#[cfg(feature = "sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
+pub fn sign_in_routes<S>(sign_in: crate::session::SignIn) -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    use axum::routing::{get, post};
+
+    let (login, callback, logout) = (sign_in.clone(), sign_in.clone(), sign_in.clone());
+    axum::Router::new()
+        .route(
+            sign_in.login_path(),
+            get(move |parts: Parts| login.login(&parts)),
+        )
+        .route(
+            sign_in.callback_path(),
+            get(move |parts: Parts| callback.callback(&parts)),
+        )
+        .route(
+            sign_in.logout_path(),
+            post(move |parts: Parts| logout.logout(&parts)),
+        )
 }

@@ -169,6 +169,11 @@ pub enum Error {
     #[error("revocation list unavailable: {0}")]
     RevocationUnavailable(String),
 
+    /// The session store could not be read or written: a browser sign-in,
+    /// sign-out or refresh could not be completed.
+    #[error("session store unavailable: {0}")]
+    SessionUnavailable(String),
+
     /// The user-supplied check rejected the claims.
     #[error("rejected by custom check: {0}")]
     Custom(Arc<dyn std::error::Error + Send + Sync>),
@@ -286,6 +291,7 @@ impl Error {
             Error::MissingGroup { .. } => "missing_group",
             Error::Revoked(_) => "revoked",
             Error::RevocationUnavailable(_) => "revocation_unavailable",
+            Error::SessionUnavailable(_) => "session_unavailable",
             Error::Custom(_) => "custom",
             Error::Config(_) => "config",
             Error::Service(_) => "service",
@@ -331,6 +337,7 @@ impl Error {
             Error::RevocationUnavailable(_) => {
                 "the revocation list cannot be checked right now; try again later"
             }
+            Error::SessionUnavailable(_) => "sessions cannot be read right now; try again later",
             Error::Custom(_) => "the token was refused",
             Error::Config(_) | Error::Service(_) | Error::Transport(_) => {
                 "the server could not check the token"
@@ -359,6 +366,7 @@ impl Error {
             self,
             Error::JwksUnavailable { .. }
                 | Error::RevocationUnavailable(_)
+                | Error::SessionUnavailable(_)
                 | Error::Config(_)
                 | Error::Service(_)
                 | Error::Transport(_)
@@ -494,6 +502,7 @@ mod tests {
             },
             Error::Revoked("x".into()),
             Error::RevocationUnavailable("x".into()),
+            Error::SessionUnavailable("x".into()),
             Error::custom("x"),
             Error::config("x"),
             Error::Service(Box::new(ServiceError::new("X", "y", 400))),

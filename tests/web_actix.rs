@@ -60,7 +60,8 @@ where
 async fn every_row_of_the_table() {
     let pool = MockPool::start().await.unwrap();
     let app =
-        test::init_service(App::new().configure(routes(authenticator(&pool), in_memory()))).await;
+        test::init_service(App::new().configure(routes(authenticator(&pool), in_memory(), None)))
+            .await;
     let tokens = Tokens::mint(&pool);
     for case in all_cases(&pool, &tokens) {
         let answer = send(&app, case.path, case.authorization.as_deref()).await;
@@ -73,7 +74,8 @@ async fn keys_that_cannot_be_had_are_503() {
     let pool = MockPool::start().await.unwrap();
     pool.set_jwks_behavior(JwksBehavior::Status(500));
     let app =
-        test::init_service(App::new().configure(routes(authenticator(&pool), in_memory()))).await;
+        test::init_service(App::new().configure(routes(authenticator(&pool), in_memory(), None)))
+            .await;
     let token = pool.access_token().sign().unwrap();
     let case = unavailable_case(&token);
     check(
@@ -191,11 +193,12 @@ async fn cookie_source_and_scope_guards() {
 async fn one_verifier_serves_every_worker_of_a_real_server() {
     let pool = MockPool::start().await.unwrap();
     let auth = authenticator(&pool);
-    let server =
-        actix_web::HttpServer::new(move || App::new().configure(routes(auth.clone(), in_memory())))
-            .workers(2)
-            .bind(("127.0.0.1", 0))
-            .unwrap();
+    let server = actix_web::HttpServer::new(move || {
+        App::new().configure(routes(auth.clone(), in_memory(), None))
+    })
+    .workers(2)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
     let address = server.addrs()[0];
     let server = server.run();
     let handle = server.handle();

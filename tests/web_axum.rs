@@ -14,8 +14,7 @@ use cognito_auth::axum::{AccessToken, Claims, Require, Verified};
 use cognito_auth::testing::{JwksBehavior, MockPool};
 use cognito_auth::tower::{AuthLayer, RequireLayer};
 use cognito_auth::web::{
-    AuthRejection, Authenticator, Guard, RejectionContext, RejectionResponse, TokenLookup,
-    TokenSource,
+    AuthRejection, Authenticator, Guard, RejectionContext, Reply, TokenLookup, TokenSource,
 };
 use cognito_auth::{Requirement, TokenUse, VerifiedToken, Verifier};
 use common::web::{Answer, Tokens, all_cases, authenticator, check, in_memory, unavailable_case};
@@ -66,7 +65,7 @@ async fn read_answer(response: http::Response<Body>) -> Answer {
 #[tokio::test]
 async fn every_row_of_the_table() {
     let pool = MockPool::start().await.unwrap();
-    let app = app(authenticator(&pool), in_memory());
+    let app = app(authenticator(&pool), in_memory(), None);
     let tokens = Tokens::mint(&pool);
     for case in all_cases(&pool, &tokens) {
         let answer = send(&app, case.path, case.authorization.as_deref()).await;
@@ -78,7 +77,7 @@ async fn every_row_of_the_table() {
 async fn keys_that_cannot_be_had_are_503() {
     let pool = MockPool::start().await.unwrap();
     pool.set_jwks_behavior(JwksBehavior::Status(500));
-    let app = app(authenticator(&pool), in_memory());
+    let app = app(authenticator(&pool), in_memory(), None);
     let token = pool.access_token().sign().unwrap();
     let case = unavailable_case(&token);
     check(
@@ -161,6 +160,7 @@ async fn cookie_and_custom_token_sources() {
     let cookie_app = app(
         authenticator(&pool).token_source(TokenSource::cookie("access_token")),
         in_memory(),
+        None,
     );
     let request = Request::builder()
         .uri("/me")
@@ -186,6 +186,7 @@ async fn cookie_and_custom_token_sources() {
             }
         })),
         in_memory(),
+        None,
     );
     let request = Request::builder()
         .uri("/me")
@@ -200,8 +201,8 @@ async fn cookie_and_custom_token_sources() {
 async fn rejections_can_be_rendered_your_way() {
     let pool = MockPool::start().await.unwrap();
     let plain = |rejection: &AuthRejection, context: &RejectionContext| {
-        let standard = RejectionResponse::standard(rejection, context);
-        let mut response = RejectionResponse::new(
+        let standard = Reply::standard(rejection, context);
+        let mut response = Reply::new(
             standard.status,
             format!("denied: {}", rejection.error_code()),
         )
@@ -214,6 +215,7 @@ async fn rejections_can_be_rendered_your_way() {
     let app = app(
         authenticator(&pool).realm("orders").render_with(plain),
         in_memory(),
+        None,
     );
     let answer = send(&app, "/me", None).await;
     assert_eq!(answer.status, 401);
@@ -319,7 +321,7 @@ async fn a_verifier_for_one_token_use_rejects_the_other_at_the_layer() {
         )
         .build()
         .unwrap();
-    let app = app(Authenticator::new(verifier), in_memory());
+    let app = app(Authenticator::new(verifier), in_memory(), None);
     let access = pool.access_token().sign().unwrap();
     let answer = send(&app, "/profile", Some(&format!("Bearer {access}"))).await;
     assert_eq!(answer.status, 401);

@@ -57,7 +57,7 @@ fn extract<T: FromVerified + 'static>(
         let outcome = if optional {
             authentication.extract()
         } else {
-            authentication.extract_required().map(Some)
+            authentication.extract_required(request).map(Some)
         };
         return Box::pin(ready(outcome));
     }

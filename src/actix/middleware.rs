@@ -8,10 +8,11 @@ use std::sync::Arc;
 use actix_web::HttpMessage;
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{self, HeaderValue};
 
 use super::extract::LocalFuture;
 use super::to_actix;
-use crate::web::{Authentication, Authenticator, Guard, RejectionResponse};
+use crate::web::{Authentication, Authenticator, Guard, Reply};
 
 /// Middleware that authenticates every request of a scope or resource.
 ///
@@ -95,27 +96,95 @@ impl From<Guard> for Authorize {
 /// request through (perhaps with extensions added) or answer it. Public in
 /// a private module: the middlewares' services name it, users do not.
 pub trait Gate: Clone + 'static {
-    /// Lets the request through, or gives the refusal.
-    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<(), RejectionResponse>>;
+    /// Lets the request through (with a `Set-Cookie` to add to the answer,
+    /// if any), or gives the refusal.
+    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<Option<String>, Reply>>;
 }
 
 impl Gate for CognitoAuth {
-    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<(), RejectionResponse>> {
+    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<Option<String>, Reply>> {
         let verification = self.authenticator.authenticate_or_render(request.request());
         let extensions = request.request().clone();
         Box::pin(async move {
             let authentication = verification.await?;
             extensions.extensions_mut().insert(authentication);
-            Ok(())
+            Ok(None)
         })
     }
 }
 
 impl Gate for Authorize {
-    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<(), RejectionResponse>> {
+    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<Option<String>, Reply>> {
         let authentication = request.extensions().get::<Authentication>().cloned();
-        let refusal = self.guard.refusal(authentication.as_ref(), "Authorize");
-        Box::pin(ready(refusal.map_or(Ok(()), Err)))
+        let refusal = self
+            .guard
+            .refusal(authentication.as_ref(), request.request(), "Authorize");
+        Box::pin(ready(refusal.map_or(Ok(None), Err)))
+    }
+}
+
+/// Middleware that puts the signed-in user's verified tokens into the
+/// request (feature `sessions`), as [`CognitoAuth`] does for a bearer
+/// token, so the same extractors and [`Authorize`] work on sessions. A
+/// request without a session passes as anonymous: what needs a signed-in
+/// user sends a browser to sign in (`302` to `/login?return_to=…`) and
+/// answers other clients `401`. A request [`CognitoAuth`] already
+/// authenticated (a bearer token, `CognitoAuth` wrapped *outside*) is left
+/// as it is. The session is refreshed when its access token is about to
+/// expire; a cookie whose session is over is cleared.
+///
+/// ```no_run
+/// use actix_web::{App, web};
+/// use cognito_auth::actix::{BrowserSession, IdToken, Optional};
+/// use cognito_auth::session::SignIn;
+///
+/// async fn home(Optional(user): Optional<IdToken>) -> String {
+///     user.map_or("signed out".into(), |IdToken(claims)| claims.sub.clone())
+/// }
+///
+/// # fn app(sign_in: SignIn) {
+/// let app = App::new()
+///     .configure(cognito_auth::actix::sign_in_routes(sign_in.clone()))
+///     .service(web::scope("").wrap(BrowserSession::new(sign_in)).route("/", web::get().to(home)));
+/// # }
+/// ```
+#[cfg(feature = "sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
+#[derive(Clone, Debug)]
+pub struct BrowserSession {
+    sign_in: crate::session::SignIn,
+}
+
+#[cfg(feature = "sessions")]
+impl BrowserSession {
+    /// Sessions of this sign-in.
+    pub fn new(sign_in: crate::session::SignIn) -> Self {
+        BrowserSession { sign_in }
+    }
+}
+
+#[cfg(feature = "sessions")]
+impl Gate for BrowserSession {
+    fn admit(&self, request: &ServiceRequest) -> LocalFuture<Result<Option<String>, Reply>> {
+        use crate::session::Admission;
+        let authenticated = request
+            .extensions()
+            .get::<Authentication>()
+            .is_some_and(|authentication| !authentication.is_anonymous());
+        if authenticated {
+            return Box::pin(ready(Ok(None)));
+        }
+        let admission = self.sign_in.admit(request.request());
+        let extensions = request.request().clone();
+        Box::pin(async move {
+            match admission.await {
+                Admission::Pass(authentication, set_cookie) => {
+                    extensions.extensions_mut().insert(authentication);
+                    Ok(set_cookie)
+                }
+                Admission::Refuse(reply) => Err(reply),
+            }
+        })
     }
 }
 
@@ -151,6 +220,8 @@ macro_rules! gate_transform {
 }
 
 gate_transform!(CognitoAuth, Authorize);
+#[cfg(feature = "sessions")]
+gate_transform!(BrowserSession);
 
 impl<S, B, G> Service<ServiceRequest> for GateService<S, G>
 where
@@ -169,7 +240,15 @@ where
         let admission = self.gate.admit(&request);
         Box::pin(async move {
             match admission.await {
-                Ok(()) => Ok(service.call(request).await?.map_into_left_body()),
+                Ok(set_cookie) => {
+                    let mut response = service.call(request).await?;
+                    if let Some(value) =
+                        set_cookie.and_then(|value| HeaderValue::from_str(&value).ok())
+                    {
+                        response.headers_mut().append(header::SET_COOKIE, value);
+                    }
+                    Ok(response.map_into_left_body())
+                }
                 Err(refusal) => Ok(request
                     .into_response(to_actix(&refusal))
                     .map_into_right_body()),

@@ -65,12 +65,51 @@ mod middleware;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
-use crate::web::{RejectionResponse, RequestHead, SingleHeader};
+use crate::web::{Reply, RequestHead, SingleHeader};
 
 pub use crate::claims::VerifiedToken;
 pub use crate::web::{AccessToken, AuthError, Claims, FromVerified, IdToken, Require};
 pub use extract::Optional;
+#[cfg(feature = "sessions")]
+pub use middleware::BrowserSession;
 pub use middleware::{Authorize, CognitoAuth};
+
+/// The three routes of browser sign-in (feature `sessions`): `GET` the
+/// login path (`/login`), `GET` the callback (`/auth/callback`) and `POST`
+/// the sign-out (`/logout`). Wrap the pages that need the signed-in user in
+/// [`BrowserSession`].
+///
+/// ```no_run
+/// use actix_web::App;
+/// use cognito_auth::session::SignIn;
+///
+/// # fn app(sign_in: SignIn) {
+/// let app = App::new().configure(cognito_auth::actix::sign_in_routes(sign_in));
+/// # }
+/// ```
+#[cfg(feature = "sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
+pub fn sign_in_routes(
+    sign_in: crate::session::SignIn,
+) -> impl FnOnce(&mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
+    move |config| {
+        let (login, callback, logout) = (sign_in.clone(), sign_in.clone(), sign_in.clone());
+        config
+            .route(
+                sign_in.login_path(),
+                web::get().to(move |request: HttpRequest| login.login(&request)),
+            )
+            .route(
+                sign_in.callback_path(),
+                web::get().to(move |request: HttpRequest| callback.callback(&request)),
+            )
+            .route(
+                sign_in.logout_path(),
+                web::post().to(move |request: HttpRequest| logout.logout(&request)),
+            );
+    }
+}
 
 impl RequestHead for HttpRequest {
     fn header_values(&self, name: &str) -> Vec<Option<&str>> {
@@ -108,8 +147,18 @@ impl ResponseError for AuthError {
     }
 }
 
+/// A [`Reply`] (a refusal, a sign-in redirect, a page) as a handler's
+/// answer.
+impl actix_web::Responder for Reply {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _request: &HttpRequest) -> HttpResponse {
+        to_actix(&self)
+    }
+}
+
 /// The framework-neutral answer as an actix-web response.
-fn to_actix(response: &RejectionResponse) -> HttpResponse {
+fn to_actix(response: &Reply) -> HttpResponse {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
     for (name, value) in &response.headers {

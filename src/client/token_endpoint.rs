@@ -1,6 +1,6 @@
-//! The OAuth2 token endpoint of a user pool's domain
-//! (`https://{domain}/oauth2/token`): client credentials, refresh tokens,
-//! authorization codes with PKCE.
+//! The OAuth2 endpoints of a user pool's domain: `/oauth2/token` (client
+//! credentials, refresh tokens, authorization codes with PKCE) and
+//! `/oauth2/revoke`.
 
 use std::fmt;
 use std::time::Duration;
@@ -30,6 +30,8 @@ use crate::transport::retry::{Failure, RetryPolicy, retrying};
 #[derive(Clone)]
 pub struct TokenEndpoint {
     url: Url,
+    /// `/oauth2/revoke` beside `/oauth2/token`, when the URL has that form.
+    revoke_url: Option<Url>,
     client_id: String,
     client_secret: Option<Secret>,
     http: reqwest::Client,
@@ -48,8 +50,18 @@ impl TokenEndpoint {
                 "token endpoint {url} must be http or https"
             )));
         }
+        let revoke_url = url
+            .path()
+            .strip_suffix("/oauth2/token")
+            .map(|base| format!("{base}/oauth2/revoke"))
+            .map(|path| {
+                let mut revoke = url.clone();
+                revoke.set_path(&path);
+                revoke
+            });
         Ok(TokenEndpoint {
             url,
+            revoke_url,
             client_id: client_id.into(),
             client_secret: None,
             http: reqwest::Client::new(),
@@ -57,6 +69,17 @@ impl TokenEndpoint {
             retry: RetryPolicy::default(),
             max_response_bytes: wire::DEFAULT_MAX_RESPONSE_BYTES,
         })
+    }
+
+    /// The endpoints of a managed-login domain
+    /// (`https://{prefix}.auth.{region}.amazoncognito.com`, a custom
+    /// domain, or the testing pool's): `{domain}/oauth2/token` and
+    /// `{domain}/oauth2/revoke`.
+    pub fn for_domain(domain: &str, client_id: impl Into<String>) -> Result<Self> {
+        TokenEndpoint::new(
+            &format!("{}/oauth2/token", domain.trim_end_matches('/')),
+            client_id,
+        )
     }
 
     /// The client secret, sent with HTTP Basic authentication.
@@ -136,27 +159,60 @@ impl TokenEndpoint {
         self.request(form, false).await
     }
 
-    async fn request(
+    /// `POST /oauth2/revoke`: revokes a refresh token and every access
+    /// and ID token minted from it, at Cognito. Repeating it is harmless.
+    pub async fn revoke(&self, refresh_token: &Secret) -> Result<()> {
+        let Some(url) = &self.revoke_url else {
+            return Err(Error::config(format!(
+                "{} does not end in /oauth2/token: the revocation endpoint is unknown",
+                self.url
+            )));
+        };
+        let form = vec![("token", refresh_token.expose().to_owned())];
+        self.post(url, form, true, parse_revoke_answer).await
+    }
+
+    async fn request(&self, form: Vec<(&'static str, String)>, idempotent: bool) -> Result<Tokens> {
+        self.post(&self.url, form, idempotent, parse_token_answer)
+            .await
+    }
+
+    /// Posts a form (with the client's authentication), retrying as the
+    /// policy says, and reads the answer with `parse`.
+    async fn post<T>(
         &self,
+        url: &Url,
         mut form: Vec<(&'static str, String)>,
         idempotent: bool,
-    ) -> Result<Tokens> {
+        parse: fn(u16, &str, Option<String>) -> Result<T>,
+    ) -> Result<T> {
         if self.client_secret.is_none() {
             form.push(("client_id", self.client_id.clone()));
         }
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form.iter().map(|(key, value)| (*key, value.as_str())))
             .finish();
-        retrying(&self.retry, idempotent, "token endpoint", || {
-            self.attempt(body.clone())
+        retrying(&self.retry, idempotent, "OAuth2 endpoint", || async {
+            let (status, request_id, text) = self.attempt(url, body.clone()).await?;
+            parse(status, &text, request_id).map_err(|err| {
+                let failure = match err.service_error() {
+                    Some(service) => Failure::of_answer(service.status(), None),
+                    None => Failure::Final,
+                };
+                (err, failure)
+            })
         })
         .await
     }
 
-    async fn attempt(&self, body: String) -> std::result::Result<Tokens, (Error, Failure)> {
+    async fn attempt(
+        &self,
+        url: &Url,
+        body: String,
+    ) -> std::result::Result<(u16, Option<String>, String), (Error, Failure)> {
         let mut request = self
             .http
-            .post(self.url.clone())
+            .post(url.clone())
             .header(
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
@@ -192,24 +248,17 @@ impl TokenEndpoint {
             let text = String::from_utf8_lossy(&body).into_owned();
             Ok::<_, (Error, Failure)>((status, request_id, text))
         };
-        let (status, request_id, text) = tokio::time::timeout(self.timeout, exchange)
+        tokio::time::timeout(self.timeout, exchange)
             .await
             .map_err(|_| {
                 (
                     Error::Transport(format!(
-                        "the token endpoint gave no answer within {} ms",
+                        "the OAuth2 endpoint gave no answer within {} ms",
                         self.timeout.as_millis()
                     )),
                     Failure::Final,
                 )
-            })??;
-        parse_token_answer(status, &text, request_id).map_err(|err| {
-            let failure = match err.service_error() {
-                Some(service) => Failure::of_answer(service.status(), None),
-                None => Failure::Final,
-            };
-            (err, failure)
-        })
+            })?
     }
 }
 
@@ -221,6 +270,18 @@ impl fmt::Debug for TokenEndpoint {
             .field("client_secret", &self.client_secret)
             .finish_non_exhaustive()
     }
+}
+
+/// Reads a revocation answer: nothing on 200, `{"error": …}` otherwise.
+pub(crate) fn parse_revoke_answer(
+    status: u16,
+    body: &str,
+    request_id: Option<String>,
+) -> Result<()> {
+    if status == 200 {
+        return Ok(());
+    }
+    Err(oauth_error(status, body, request_id))
 }
 
 /// Reads a token endpoint answer: tokens on 200, `{"error": …}` otherwise.
@@ -238,47 +299,58 @@ pub(crate) fn parse_token_answer(
         token_type: Option<String>,
         scope: Option<String>,
     }
+    if status != 200 {
+        return Err(oauth_error(status, body, request_id));
+    }
+    match serde_json::from_str::<Success>(body) {
+        Ok(success) => Ok(Tokens {
+            access_token: Secret::new(success.access_token),
+            id_token: success.id_token.map(Secret::new),
+            refresh_token: success.refresh_token.map(Secret::new),
+            expires_in: success.expires_in,
+            token_type: success.token_type,
+            scope: success.scope,
+        }),
+        Err(err) => Err(service_error(
+            "UnexpectedResponse",
+            format!("the token answer does not have the expected shape: {err}"),
+            status,
+            request_id,
+        )),
+    }
+}
+
+/// An OAuth2 error answer (`{"error": …, "error_description": …}`), or
+/// `UnexpectedResponse` for a body that is not one.
+fn oauth_error(status: u16, body: &str, request_id: Option<String>) -> Error {
     #[derive(Deserialize)]
     struct Failure {
         error: String,
         error_description: Option<String>,
-    }
-    let service = |name: &str, message: String| {
-        Error::Service(Box::new(
-            ServiceError::new(name, message, status).with_request_id(request_id.clone()),
-        ))
-    };
-    if status == 200 {
-        return match serde_json::from_str::<Success>(body) {
-            Ok(success) => Ok(Tokens {
-                access_token: Secret::new(success.access_token),
-                id_token: success.id_token.map(Secret::new),
-                refresh_token: success.refresh_token.map(Secret::new),
-                expires_in: success.expires_in,
-                token_type: success.token_type,
-                scope: success.scope,
-            }),
-            Err(err) => Err(service(
-                "UnexpectedResponse",
-                format!("the token answer does not have the expected shape: {err}"),
-            )),
-        };
     }
     match serde_json::from_str::<Failure>(body) {
         Ok(failure) => {
             let message = failure
                 .error_description
                 .unwrap_or_else(|| failure.error.clone());
-            Err(service(&failure.error, message))
+            service_error(&failure.error, message, status, request_id)
         }
         Err(_) => {
             let preview: String = body.chars().filter(|c| !c.is_control()).take(120).collect();
-            Err(service(
+            service_error(
                 "UnexpectedResponse",
                 format!("HTTP {status} with a body that is not an OAuth2 error: {preview}"),
-            ))
+                status,
+                request_id,
+            )
         }
     }
+}
+
+fn service_error(name: &str, message: String, status: u16, request_id: Option<String>) -> Error {
+    Error::Service(Box::new(
+        ServiceError::new(name, message, status).with_request_id(request_id),
+    ))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 //! ```
 
 mod keys;
+mod managed_login;
 mod server;
 mod token;
 
@@ -35,6 +36,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 pub use keys::{SigningKey, jwks_json};
+pub use managed_login::MockUser;
 pub use token::TokenBuilder;
 
 use crate::Algorithm;
@@ -115,6 +117,23 @@ pub(crate) struct PoolState {
     jwks_requests: AtomicU64,
     discovery_requests: AtomicU64,
     bytes_sent: AtomicU64,
+    login: managed_login::ManagedLogin,
+}
+
+/// What the managed login of a [`MockPool`] has been asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct OauthRequests {
+    /// Sign-ins through the form that succeeded.
+    pub sign_ins: u64,
+    /// `authorization_code` grants asked for.
+    pub code_grants: u64,
+    /// `refresh_token` grants asked for.
+    pub refresh_grants: u64,
+    /// `/oauth2/revoke` requests.
+    pub revocations: u64,
+    /// `/logout` redirects given.
+    pub logouts: u64,
 }
 
 /// Options for a [`MockPool`]: region, pool id, client id, issuer form.
@@ -124,6 +143,7 @@ pub struct MockPoolBuilder {
     region: String,
     pool_id: Option<String>,
     client_id: Option<String>,
+    client_secret: Option<String>,
     aws_issuer: bool,
 }
 
@@ -140,6 +160,7 @@ impl MockPool {
             region: "us-east-1".to_owned(),
             pool_id: None,
             client_id: None,
+            client_secret: None,
             aws_issuer: false,
         }
     }
@@ -182,17 +203,17 @@ impl MockPool {
 
     /// A Cognito access token for a user.
     pub fn access_token(&self) -> TokenBuilder {
-        TokenBuilder::new(self, TokenKind::Access)
+        TokenBuilder::new(&self.state, TokenKind::Access)
     }
 
     /// A Cognito ID token for a user.
     pub fn id_token(&self) -> TokenBuilder {
-        TokenBuilder::new(self, TokenKind::Id)
+        TokenBuilder::new(&self.state, TokenKind::Id)
     }
 
     /// A machine-to-machine access token (`sub == client_id`, no user).
     pub fn client_credentials_token(&self) -> TokenBuilder {
-        TokenBuilder::new(self, TokenKind::ClientCredentials)
+        TokenBuilder::new(&self.state, TokenKind::ClientCredentials)
     }
 
     /// Replaces both signing keys with new ones; the old keys leave the
@@ -250,17 +271,70 @@ impl MockPool {
         self.state.bytes_sent.load(Ordering::SeqCst)
     }
 
+    /// The managed-login domain: `http://127.0.0.1:{port}`, serving
+    /// `/oauth2/authorize`, the `/login` form, `/oauth2/token`,
+    /// `/oauth2/revoke`, `/logout` and `/oauth2/userInfo`.
+    pub fn domain(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// The app client's secret, when it has one.
+    pub fn client_secret(&self) -> Option<&str> {
+        self.state.login.client_secret.as_deref()
+    }
+
+    /// Adds a user who can sign in through the managed login.
+    pub fn add_user(&self, user: MockUser) {
+        self.state.login.add_user(user);
+    }
+
+    /// Registers a callback URL of the app client (`redirect_uri` must
+    /// equal one exactly).
+    pub fn allow_callback(&self, url: impl Into<String>) {
+        self.state.login.allow_callback(url.into());
+    }
+
+    /// Registers a sign-out URL of the app client (`logout_uri` of
+    /// `/logout` must equal one exactly).
+    pub fn allow_logout_url(&self, url: impl Into<String>) {
+        self.state.login.allow_logout_url(url.into());
+    }
+
+    /// The lifetime of the tokens the managed login issues (default 1 h).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.state.login.set_token_lifetime(lifetime);
+    }
+
+    /// Counts of the managed login's requests: successful sign-ins,
+    /// authorization-code and refresh grants, revocations, sign-outs.
+    pub fn oauth_requests(&self) -> OauthRequests {
+        let counters = &self.state.login.counters;
+        let load = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
+        OauthRequests {
+            sign_ins: load(&counters.sign_ins),
+            code_grants: load(&counters.code_grants),
+            refresh_grants: load(&counters.refresh_grants),
+            revocations: load(&counters.revocations),
+            logouts: load(&counters.logouts),
+        }
+    }
+
+    /// Revokes every refresh token the managed login issued to a user, as
+    /// `AdminUserGlobalSignOut` does: the user's sessions cannot be
+    /// refreshed any more.
+    pub fn sign_out_everywhere(&self, username: &str) {
+        self.state.login.sign_out_everywhere(username);
+    }
+
+    /// Whether a refresh token the managed login issued has been revoked
+    /// (`None`: it never issued it).
+    pub fn refresh_token_revoked(&self, refresh_token: &str) -> Option<bool> {
+        self.state.login.is_revoked(refresh_token)
+    }
+
     /// How many discovery requests the server has seen.
     pub fn discovery_requests(&self) -> u64 {
         self.state.discovery_requests.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn id_key(&self) -> SigningKey {
-        read(&self.state.id_key).clone()
-    }
-
-    pub(crate) fn access_key(&self) -> SigningKey {
-        read(&self.state.access_key).clone()
     }
 }
 
@@ -280,6 +354,13 @@ impl MockPoolBuilder {
     /// The default app client id of minted tokens.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Gives the app client a secret: the managed login's token and revoke
+    /// endpoints then require HTTP Basic authentication with it.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(secret.into());
         self
     }
 
@@ -329,6 +410,7 @@ impl MockPoolBuilder {
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
+            login: managed_login::ManagedLogin::new(self.client_secret),
         });
         let server = server::start(state.clone(), listener);
         Ok(MockPool { state, server })
@@ -362,7 +444,7 @@ impl fmt::Debug for MockPool {
     }
 }
 
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+pub(super) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use http::{Request, Response, StatusCode, header};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -44,13 +44,20 @@ async fn respond(
     state: Arc<PoolState>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path();
+    let path = request.uri().path().to_owned();
     if path == "/__stats" {
+        let counters = &state.login.counters;
         let body = serde_json::json!({
             "jwks_requests": state.jwks_requests.load(Ordering::SeqCst),
             "discovery_requests": state.discovery_requests.load(Ordering::SeqCst),
+            "sign_ins": counters.sign_ins.load(Ordering::SeqCst),
+            "code_grants": counters.code_grants.load(Ordering::SeqCst),
+            "refresh_grants": counters.refresh_grants.load(Ordering::SeqCst),
         });
         return Ok(json(StatusCode::OK, body.to_string().into_bytes()));
+    }
+    if let Some(answer) = managed_login(&state, &path, request).await {
+        return Ok(answer);
     }
     let prefix = format!("/{}/.well-known/", state.pool_id);
     let Some(document) = path.strip_prefix(&prefix) else {
@@ -63,12 +70,19 @@ async fn respond(
         }
         "openid-configuration" => {
             state.discovery_requests.fetch_add(1, Ordering::SeqCst);
+            let domain = &state.base_url;
             let body = serde_json::json!({
                 "issuer": state.issuer,
                 "jwks_uri": state.jwks_uri,
+                "authorization_endpoint": format!("{domain}/oauth2/authorize"),
+                "token_endpoint": format!("{domain}/oauth2/token"),
+                "revocation_endpoint": format!("{domain}/oauth2/revoke"),
+                "userinfo_endpoint": format!("{domain}/oauth2/userInfo"),
+                "end_session_endpoint": format!("{domain}/logout"),
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "response_types_supported": ["code", "token"],
                 "subject_types_supported": ["public"],
+                "code_challenge_methods_supported": ["S256"],
             });
             Ok(json(StatusCode::OK, body.to_string().into_bytes()))
         }
@@ -113,6 +127,63 @@ async fn jwks(state: &PoolState) -> Response<Full<Bytes>> {
             response
         }
     }
+}
+
+/// The managed login's routes; `None` for any other path.
+async fn managed_login(
+    state: &PoolState,
+    path: &str,
+    request: Request<Incoming>,
+) -> Option<Response<Full<Bytes>>> {
+    let method = request.method().clone();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let header = |name: header::HeaderName| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let authorization = header(header::AUTHORIZATION);
+    let login = &state.login;
+    let answer = match (method.as_str(), path) {
+        ("GET", "/oauth2/authorize") => login.authorize(state, &query),
+        ("GET", "/login") => login.login_page(state, &query),
+        ("GET", "/logout") => login.logout(state, &query),
+        ("GET", "/oauth2/userInfo") => login.user_info(
+            authorization
+                .as_deref()
+                .and_then(|v| v.strip_prefix("Bearer ")),
+        ),
+        ("POST", "/login" | "/oauth2/token" | "/oauth2/revoke") => {
+            let body = request.into_body().collect().await.ok()?.to_bytes();
+            let body = String::from_utf8_lossy(&body).into_owned();
+            match path {
+                "/login" => login.sign_in(state, &query, &body),
+                "/oauth2/token" => login.token(state, authorization.as_deref(), &body),
+                _ => login.revoke(state, authorization.as_deref(), &body),
+            }
+        }
+        _ => return None,
+    };
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(answer.content_type),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if let Some(location) = answer
+        .location
+        .and_then(|location| header::HeaderValue::from_str(&location).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Some(response)
 }
 
 fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::keys::alg_name;
 
 use super::keys::SigningKey;
-use super::{MockPool, unique_suffix};
+use super::{PoolState, read, unique_suffix};
 
 /// What kind of token a [`TokenBuilder`] mints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +30,11 @@ enum Signer {
     Raw(RawSigner),
 }
 
-/// Builds a token for a [`MockPool`]: start from
-/// [`MockPool::access_token`], [`MockPool::id_token`] or
-/// [`MockPool::client_credentials_token`], adjust, then
+/// Builds a token for a [`MockPool`](super::MockPool): start from
+/// [`MockPool::access_token`](super::MockPool::access_token),
+/// [`MockPool::id_token`](super::MockPool::id_token) or
+/// [`MockPool::client_credentials_token`](super::MockPool::client_credentials_token),
+/// adjust, then
 /// [`sign`](Self::sign).
 ///
 /// Defaults follow real Cognito tokens: header `{"kid", "alg": "RS256"}`
@@ -66,20 +68,20 @@ pub struct TokenBuilder {
 }
 
 impl TokenBuilder {
-    pub(super) fn new(pool: &MockPool, kind: TokenKind) -> Self {
+    pub(super) fn new(pool: &PoolState, kind: TokenKind) -> Self {
         let key = match kind {
-            TokenKind::Id => pool.id_key(),
-            TokenKind::Access | TokenKind::ClientCredentials => pool.access_key(),
+            TokenKind::Id => read(&pool.id_key).clone(),
+            TokenKind::Access | TokenKind::ClientCredentials => read(&pool.access_key).clone(),
         };
         let now = unix_now();
         let username = "test-user".to_owned();
-        let client_id = pool.client_id().to_owned();
+        let client_id = pool.client_id.clone();
         let mut claims = Map::new();
         let mut put = |name: &str, value: Value| {
             claims.insert(name.to_owned(), value);
         };
         put("sub", json!(sub_for(&username)));
-        put("iss", json!(pool.issuer()));
+        put("iss", json!(pool.issuer));
         match kind {
             TokenKind::Access => {
                 put("client_id", json!(client_id));

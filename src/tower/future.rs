@@ -8,10 +8,9 @@ use http::{Request, Response};
 use pin_project_lite::pin_project;
 use tower::Service;
 
-use crate::web::{Authentication, RejectionResponse};
+use crate::web::{Authentication, Reply};
 
-type Verification =
-    Pin<Box<dyn Future<Output = Result<Authentication, RejectionResponse>> + Send + 'static>>;
+type Verification = Pin<Box<dyn Future<Output = Result<Authentication, Reply>> + Send + 'static>>;
 
 pin_project! {
     /// The future of [`AuthService`](super::AuthService): verification,

@@ -29,7 +29,12 @@
 mod future;
 mod layer;
 mod service;
+#[cfg(feature = "sessions")]
+mod session;
 
 pub use future::{GuardFuture, ResponseFuture};
 pub use layer::{AuthLayer, RequireLayer};
 pub use service::{AuthService, RequireService};
+#[cfg(feature = "sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
+pub use session::{SessionFuture, SessionLayer, SessionService};

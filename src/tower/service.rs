@@ -76,7 +76,7 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let authentication = request.extensions().get::<Authentication>();
-        match self.guard.refusal(authentication, "RequireLayer") {
+        match self.guard.refusal(authentication, &request, "RequireLayer") {
             Some(response) => GuardFuture::rejected(response.into_http()),
             None => GuardFuture::inner(self.inner.call(request)),
         }

@@ -5,11 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::authentication::Authentication;
 use super::error::AuthError;
 use super::extract::FromVerified;
-use super::rejection::{
-    AuthRejection, RejectionContext, RejectionResponse, RenderRejection, StandardRejection,
-};
+use super::rejection::{AuthRejection, RejectionContext, RenderRejection, StandardRejection};
+use super::reply::Reply;
 #[cfg(feature = "tower")]
 use super::token_source::{BearerToken, bearer_token_bytes};
 use super::token_source::{RequestHead, TokenLookup, TokenSource, is_b64token};
@@ -48,15 +48,6 @@ struct Settings {
     optional: bool,
     context: RejectionContext,
     renderer: Arc<dyn RenderRejection>,
-}
-
-/// The outcome of authentication, put into request extensions by the
-/// layer and middleware; handlers' extractors are made from it
-/// ([`extract`](Self::extract)).
-#[derive(Clone)]
-pub struct Authentication {
-    token: Option<VerifiedToken>,
-    authenticator: Authenticator,
 }
 
 impl Authenticator {
@@ -148,7 +139,7 @@ impl Authenticator {
     pub(crate) fn authenticate_or_render(
         &self,
         request: &dyn RequestHead,
-    ) -> impl Future<Output = Result<Authentication, RejectionResponse>> + Send + 'static {
+    ) -> impl Future<Output = Result<Authentication, Reply>> + Send + 'static {
         let lookup = self.0.source.lookup(request);
         let authenticator = self.clone();
         async move {
@@ -165,8 +156,7 @@ impl Authenticator {
     pub(crate) fn authenticate_or_render_http<B>(
         &self,
         request: &http::Request<B>,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Authentication, RejectionResponse>> + Send>>
-    {
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Authentication, Reply>> + Send>> {
         let authenticator = self.clone();
         if self.0.source.is_bearer() {
             let mut values = request
@@ -248,7 +238,7 @@ impl Authenticator {
     /// refused token at DEBUG, keys that cannot be had at WARN, a server
     /// set up wrongly at ERROR); the answer carries them only with
     /// [`verbose_errors`](Self::verbose_errors).
-    pub fn render(&self, rejection: &AuthRejection) -> RejectionResponse {
+    pub fn render(&self, rejection: &AuthRejection) -> Reply {
         let kind = rejection
             .error()
             .map_or(rejection.error_code(), Error::kind);
@@ -265,10 +255,7 @@ impl Authenticator {
     }
 
     fn authentication(&self, token: Option<VerifiedToken>) -> Authentication {
-        Authentication {
-            token,
-            authenticator: self.clone(),
-        }
+        Authentication::bearer(token, self.clone())
     }
 }
 
@@ -279,57 +266,6 @@ impl fmt::Debug for Authenticator {
             .field("source", &self.0.source)
             .field("optional", &self.0.optional)
             .field("realm", &self.0.context.realm)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Authentication {
-    /// The verified token; `None` for an anonymous request (optional mode).
-    pub fn token(&self) -> Option<&VerifiedToken> {
-        self.token.as_ref()
-    }
-
-    /// Whether the request carried no token (optional mode).
-    pub fn is_anonymous(&self) -> bool {
-        self.token.is_none()
-    }
-
-    /// The authenticator that decided, for rendering later refusals the
-    /// same way.
-    pub fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
-    }
-
-    /// The verified token, or the refusal for an anonymous request.
-    pub fn require(&self) -> Result<&VerifiedToken, AuthRejection> {
-        self.token.as_ref().ok_or(AuthRejection::MissingToken)
-    }
-
-    /// What a handler asked for, made from the verified token: `Ok(None)`
-    /// for an anonymous request, a refusal rendered by the deciding
-    /// authenticator when the token does not fit `T`. Every framework
-    /// adapter's extractors go through here.
-    pub fn extract<T: FromVerified>(&self) -> Result<Option<T>, AuthError> {
-        let Some(token) = &self.token else {
-            return Ok(None);
-        };
-        T::from_verified(token)
-            .map(Some)
-            .map_err(|rejection| AuthError::new(rejection, &self.authenticator))
-    }
-
-    /// Like [`extract`](Self::extract), with an anonymous request refused
-    /// (`401`).
-    pub fn extract_required<T: FromVerified>(&self) -> Result<T, AuthError> {
-        self.extract()?
-            .ok_or_else(|| AuthError::new(AuthRejection::MissingToken, &self.authenticator))
-    }
-}
-
-impl fmt::Debug for Authentication {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authentication")
-            .field("token", &self.token)
             .finish_non_exhaustive()
     }
 }

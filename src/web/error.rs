@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::authenticator::Authenticator;
-use super::rejection::{AuthRejection, RejectionContext, RejectionResponse};
+use super::rejection::{AuthRejection, RejectionContext};
+use super::reply::Reply;
 
 /// A refused request: why, and the answer that will be sent (rendered the
 /// way the deciding [`Authenticator`] renders refusals).
@@ -13,7 +14,7 @@ use super::rejection::{AuthRejection, RejectionContext, RejectionResponse};
 #[derive(Debug, Clone)]
 pub struct AuthError {
     rejection: AuthRejection,
-    response: RejectionResponse,
+    response: Reply,
 }
 
 impl AuthError {
@@ -26,13 +27,21 @@ impl AuthError {
         }
     }
 
+    /// A refusal with an answer of its own (a redirect to sign in).
+    pub(crate) fn with_reply(rejection: AuthRejection, response: Reply) -> Self {
+        AuthError {
+            rejection,
+            response,
+        }
+    }
+
     /// `500`: `who` found no authentication middleware in front of it.
     #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
     pub(crate) fn layer_missing(who: &str) -> Self {
         let rejection = AuthRejection::Misconfigured(format!(
             "{who} needs the authentication middleware in front of it; the authentication layer is missing"
         ));
-        let response = RejectionResponse::standard(&rejection, &RejectionContext::default());
+        let response = Reply::standard(&rejection, &RejectionContext::default());
         AuthError {
             rejection,
             response,
@@ -45,12 +54,12 @@ impl AuthError {
     }
 
     /// The answer that will be sent.
-    pub fn response(&self) -> &RejectionResponse {
+    pub fn response(&self) -> &Reply {
         &self.response
     }
 
     /// The answer, taken out.
-    pub fn into_response(self) -> RejectionResponse {
+    pub fn into_reply(self) -> Reply {
         self.response
     }
 

@@ -4,9 +4,11 @@ use crate::claims::Requirement;
 use crate::claims::VerifiedToken;
 use crate::error::Error;
 
-use super::authenticator::Authentication;
+use super::authentication::Authentication;
 use super::error::AuthError;
-use super::rejection::{AuthRejection, RejectionResponse};
+use super::rejection::AuthRejection;
+use super::reply::Reply;
+use super::token_source::RequestHead;
 
 /// What a guard checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,20 +99,24 @@ impl Guard {
     }
 
     /// The answer refusing a request, if any: `who` is the middleware
-    /// named in the `500` when no authentication ran first.
+    /// named in the `500` when no authentication ran first; an anonymous
+    /// request is refused as its authentication says (a `401`, or a
+    /// redirect to sign in for a browser behind a session layer).
     #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
     pub(crate) fn refusal(
         &self,
         authentication: Option<&Authentication>,
+        request: &dyn RequestHead,
         who: &str,
-    ) -> Option<RejectionResponse> {
-        match authentication {
-            Some(authentication) => authentication
-                .require()
-                .and_then(|token| self.check(token))
-                .err()
-                .map(|rejection| authentication.authenticator().render(&rejection)),
-            None => Some(AuthError::layer_missing(who).into_response()),
-        }
+    ) -> Option<Reply> {
+        let Some(authentication) = authentication else {
+            return Some(AuthError::layer_missing(who).into_reply());
+        };
+        let Some(token) = authentication.token() else {
+            return Some(authentication.refuse_anonymous(request).into_reply());
+        };
+        self.check(token)
+            .err()
+            .map(|rejection| authentication.authenticator().render(&rejection))
     }
 }

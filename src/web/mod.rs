@@ -17,21 +17,28 @@
 //! Bodies are JSON `{"error": "…", "error_description": "…"}` and never
 //! contain the token.
 
+mod authentication;
 mod authenticator;
 mod error;
 mod extract;
 mod guard;
 mod rejection;
+mod reply;
 mod token_source;
 
-pub use authenticator::{Authentication, Authenticator};
+pub use authentication::Authentication;
+#[cfg(feature = "sessions")]
+pub(crate) use authentication::OnAnonymous;
+pub use authenticator::Authenticator;
 pub use error::AuthError;
 pub use extract::{AccessToken, Claims, FromVerified, IdToken, Require};
 pub use guard::{Claim, Guard, StaticRequirement};
 pub use rejection::{
-    AuthRejection, BearerChallenge, RejectionContext, RejectionResponse, RenderRejection,
-    StandardRejection,
+    AuthRejection, BearerChallenge, RejectionContext, RenderRejection, StandardRejection,
 };
+pub use reply::Reply;
+#[cfg(feature = "sessions")]
+pub(crate) use token_source::cookie;
 #[cfg(feature = "fuzzing")]
 pub(crate) use token_source::is_b64token;
 pub use token_source::{RequestHead, SingleHeader, TokenLookup, TokenSource};

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::json;
 
+use super::reply::Reply;
 use crate::error::Error;
 
 /// Why a request was refused.
@@ -45,9 +46,9 @@ impl AuthRejection {
             Error::InsufficientScope { .. } | Error::MissingGroup { .. } => {
                 AuthRejection::InsufficientScope(err)
             }
-            Error::JwksUnavailable { .. } | Error::RevocationUnavailable(_) => {
-                AuthRejection::Unavailable(err)
-            }
+            Error::JwksUnavailable { .. }
+            | Error::RevocationUnavailable(_)
+            | Error::SessionUnavailable(_) => AuthRejection::Unavailable(err),
             Error::Config(message) => AuthRejection::Misconfigured(message),
             other => AuthRejection::InvalidToken(other),
         }
@@ -261,19 +262,7 @@ impl Default for RejectionContext {
     }
 }
 
-/// An HTTP answer, independent of the framework that sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RejectionResponse {
-    /// The status code.
-    pub status: u16,
-    /// Headers to set, `Content-Type` among them.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: String,
-}
-
-impl RejectionResponse {
+impl Reply {
     /// The crate's standard answer: the status, challenge and headers of
     /// the table on [`AuthRejection`], and a JSON body
     /// `{"error": "…", "error_description": "…"}`, where the description is
@@ -286,8 +275,8 @@ impl RejectionResponse {
             "error_description": description,
         })
         .to_string();
-        let mut response = RejectionResponse::new(rejection.status(), body)
-            .header("content-type", "application/json");
+        let mut response =
+            Reply::new(rejection.status(), body).header("content-type", "application/json");
         let realm = context.realm.as_str();
         let challenge = match rejection {
             AuthRejection::MissingToken => Some(BearerChallenge::new(realm)),
@@ -315,57 +304,18 @@ impl RejectionResponse {
         }
         response
     }
-
-    /// An answer with a status and a body and no headers.
-    pub fn new(status: u16, body: impl Into<String>) -> Self {
-        RejectionResponse {
-            status,
-            headers: Vec::new(),
-            body: body.into(),
-        }
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The value of a header set on the answer.
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// As an `http` 1 response with a body built from the text.
-    pub fn into_http<B: From<String>>(self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body));
-        *response.status_mut() = http::StatusCode::from_u16(self.status)
-            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                response.headers_mut().append(name, value);
-            }
-        }
-        response
-    }
 }
 
 /// Renders a rejection as an HTTP answer. Implement it (or pass a closure)
-/// to change bodies or headers; [`RejectionResponse::standard`] is the
+/// to change bodies or headers; [`Reply::standard`] is the
 /// default and a good starting point.
 ///
 /// ```
-/// use cognito_auth::web::{AuthRejection, RejectionContext, RejectionResponse};
+/// use cognito_auth::web::{AuthRejection, RejectionContext, Reply};
 ///
 /// let plain_text = |rejection: &AuthRejection, context: &RejectionContext| {
-///     let standard = RejectionResponse::standard(rejection, context);
-///     let mut custom = RejectionResponse::new(standard.status, context.description_of(rejection))
+///     let standard = Reply::standard(rejection, context);
+///     let mut custom = Reply::new(standard.status, context.description_of(rejection))
 ///         .header("content-type", "text/plain");
 ///     for (name, value) in standard.headers.iter().filter(|(name, _)| name != "content-type") {
 ///         custom = custom.header(name.clone(), value.clone());
@@ -377,25 +327,25 @@ impl RejectionResponse {
 /// ```
 pub trait RenderRejection: Send + Sync + 'static {
     /// Builds the answer.
-    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> RejectionResponse;
+    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> Reply;
 }
 
 impl<F> RenderRejection for F
 where
-    F: Fn(&AuthRejection, &RejectionContext) -> RejectionResponse + Send + Sync + 'static,
+    F: Fn(&AuthRejection, &RejectionContext) -> Reply + Send + Sync + 'static,
 {
-    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> RejectionResponse {
+    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> Reply {
         self(rejection, context)
     }
 }
 
-/// The default renderer: [`RejectionResponse::standard`].
+/// The default renderer: [`Reply::standard`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StandardRejection;
 
 impl RenderRejection for StandardRejection {
-    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> RejectionResponse {
-        RejectionResponse::standard(rejection, context)
+    fn render(&self, rejection: &AuthRejection, context: &RejectionContext) -> Reply {
+        Reply::standard(rejection, context)
     }
 }
 
@@ -403,8 +353,8 @@ impl RenderRejection for StandardRejection {
 mod tests {
     use super::*;
 
-    fn render(rejection: AuthRejection) -> RejectionResponse {
-        RejectionResponse::standard(
+    fn render(rejection: AuthRejection) -> Reply {
+        Reply::standard(
             &rejection,
             &RejectionContext {
                 realm: "api".into(),
@@ -423,7 +373,7 @@ mod tests {
             expected: "configured-client-1, configured-client-2".into(),
             found: "\"other\"".into(),
         });
-        let answer = RejectionResponse::standard(&client, &context);
+        let answer = Reply::standard(&client, &context);
         assert!(
             !answer.body.contains("configured-client"),
             "{}",
@@ -440,7 +390,7 @@ mod tests {
             source_name: "https://keys.internal:8443/jwks.json".into(),
             reason: "connection refused".into(),
         });
-        let answer = RejectionResponse::standard(&down, &context);
+        let answer = Reply::standard(&down, &context);
         assert!(!answer.body.contains("keys.internal"), "{}", answer.body);
         assert!(!answer.body.contains("8443"), "{}", answer.body);
         assert!(!answer.body.contains("refused"), "{}", answer.body);

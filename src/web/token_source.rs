@@ -235,7 +235,7 @@ pub(crate) fn is_b64token(token: &str) -> bool {
 /// name (planted by a sibling subdomain with a longer `Path`, which
 /// browsers send first) makes the request malformed rather than letting
 /// the first one win.
-fn cookie(request: &dyn RequestHead, name: &str) -> TokenLookup {
+pub(crate) fn cookie(request: &dyn RequestHead, name: &str) -> TokenLookup {
     let mut found = None;
     for header in request.header_values("cookie").into_iter().flatten() {
         for pair in header.split(';') {

@@ -78,7 +78,7 @@ impl PublicKey {
     }
 }
 
-#[cfg(any(feature = "client", feature = "redis"))]
+#[cfg(any(feature = "client", feature = "redis", feature = "testing"))]
 pub(super) fn sha256(message: &[u8]) -> [u8; 32] {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
     let mut out = [0u8; 32];

@@ -139,7 +139,7 @@ fn modulus_bits(n: &[u8]) -> usize {
 }
 
 /// SHA-256 of `message`.
-#[cfg(any(feature = "client", feature = "redis"))]
+#[cfg(any(feature = "client", feature = "redis", feature = "testing"))]
 pub(crate) fn sha256(message: &[u8]) -> [u8; 32] {
     backend::sha256(message)
 }

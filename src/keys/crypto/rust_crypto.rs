@@ -93,7 +93,7 @@ impl PublicKey {
     }
 }
 
-#[cfg(any(feature = "client", feature = "redis"))]
+#[cfg(any(feature = "client", feature = "redis", feature = "testing"))]
 pub(super) fn sha256(message: &[u8]) -> [u8; 32] {
     Sha256::digest(message).into()
 }
