@@ -324,16 +324,37 @@ async fn sessions(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     async fn page() -> Html<&'static str> {
         Html("<!doctype html><p>a page</p>")
     }
+    /// The user behind the session, to check that `/session-page` is
+    /// measured signed in.
+    async fn whoami(authentication: axum::Extension<cognito_auth::web::Authentication>) -> String {
+        authentication
+            .id_token()
+            .and_then(|token| token.claims().get("cognito:username"))
+            .and_then(|name| name.as_str())
+            .unwrap_or("anonymous")
+            .to_owned()
+    }
     let app = Router::new()
         .route("/page", get(page))
         .merge(
             Router::new()
                 .route("/session-page", get(page))
+                .route("/whoami", get(whoami))
                 .route_layer(SessionLayer::new(sign_in.clone())),
         )
         .merge(cognito_auth::axum::sign_in_routes(sign_in));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let cookie = browser_sign_in(&base, "alice", "Alice-Passw0rd").await?;
+    let who = reqwest::Client::new()
+        .get(format!("{base}/whoami"))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    if who != "alice" {
+        return Err(format!("the session is not signed in (whoami: {who})").into());
+    }
     println!("export SESSION_COOKIE='{cookie}'");
     println!("listening on {base}");
     server.await??;

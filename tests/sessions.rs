@@ -369,6 +369,28 @@ async fn concurrent_requests_share_one_refresh_and_a_refused_refresh_ends_the_se
     assert_eq!(sent_away.status, 302);
 }
 
+/// Cognito configures ID and access token lifetimes apart: a session
+/// refreshes before whichever ends first, so a short-lived ID token does
+/// not end the session.
+#[tokio::test]
+async fn an_id_token_that_ends_first_is_refreshed_too() {
+    let pool = pool().await;
+    pool.set_id_token_lifetime(Duration::from_secs(3));
+    let app = serve(&pool, |builder| {
+        builder.refresh_margin(Duration::from_secs(2))
+    })
+    .await;
+    let mut browser = Browser::default();
+    browser
+        .sign_in(&format!("{}/login", app.base), "alice", "Alice#Passw0rd")
+        .await;
+    let before = pool.oauth_requests().refresh_grants;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let page = browser.get(&format!("{}/", app.base)).await;
+    assert!(page.body.contains("Signed in as alice"), "{}", page.body);
+    assert_eq!(pool.oauth_requests().refresh_grants - before, 1);
+}
+
 #[tokio::test]
 async fn sign_out_revokes_everything_and_the_old_cookie_is_dead() {
     let pool = pool().await;
@@ -517,6 +539,39 @@ async fn two_instances_share_sessions_through_redis() {
         .await;
     assert_eq!(out.status, 302);
     let page = browser.get(&format!("{}/", a.base)).await;
+    assert!(page.body.contains("Signed out"), "{}", page.body);
+}
+
+/// An instance keeps sessions decoded in memory, but the shared store
+/// stays the truth: a session removed from it (by another instance, an
+/// operator, its expiry) is over here at the next request.
+#[tokio::test]
+async fn a_session_gone_from_the_shared_store_is_over_on_every_instance() {
+    use sha2::Digest;
+    let Some(server) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let pool = pool().await;
+    let redis = cognito_auth::redis::Redis::open(&server.url()).unwrap();
+    let store = cognito_auth::session::RedisSessionStore::new(redis.clone());
+    let app = serve(&pool, |builder| builder.store(store.clone())).await;
+    let mut browser = Browser::default();
+    browser
+        .sign_in(&format!("{}/login", app.base), "alice", "Alice#Passw0rd")
+        .await;
+    for _ in 0..3 {
+        let page = browser.get(&format!("{}/", app.base)).await;
+        assert!(page.body.contains("Signed in as alice"), "{}", page.body);
+    }
+    let cookie = browser.cookie(&app.base, "cognito_session").unwrap();
+    let hash: String = sha2::Sha256::digest(cookie.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let key = format!("session:{hash}");
+    assert!(store.load(&key).await.unwrap().is_some());
+    store.delete(&key).await.unwrap();
+    let page = browser.get(&format!("{}/", app.base)).await;
     assert!(page.body.contains("Signed out"), "{}", page.body);
 }
 

@@ -17,6 +17,7 @@ use crate::client::{Pkce, Secret, Tokens};
 use crate::clock::unix_now;
 use crate::error::{Error, Result};
 use crate::keys::crypto::{random_bytes, sha256};
+use crate::verifier::CachedVerification;
 use crate::web::{AuthRejection, Authentication, OnAnonymous, Reply, RequestHead, TokenLookup};
 
 /// A sign-in in progress, kept until the browser comes back.
@@ -40,6 +41,30 @@ struct Record {
     /// or not.
     expires_at: i64,
 }
+
+/// A stored session as this process last decoded it: decoding (JSON, and
+/// the tokens' `exp`) and hashing the id into its store key happen
+/// once per stored value, not once per request. The store stays the
+/// truth: an entry is used only while the store still holds the very same
+/// value (an in-process store is not read again: only this sign-in
+/// writes it, and it forgets an entry whenever it saves or ends it).
+pub(crate) struct Decoded {
+    /// The store key (a hash of the session id).
+    key: String,
+    json: Arc<str>,
+    record: Record,
+    /// The earlier `exp` of the access and the ID token (Cognito lets
+    /// their lifetimes differ): the session refreshes before either ends.
+    tokens_exp: i64,
+    /// The verified-token cache's entries of the access and the ID token,
+    /// once known: each request re-checks them (expiry, key, revocation)
+    /// without looking them up.
+    verified: arc_swap::ArcSwapOption<[Arc<CachedVerification>; 2]>,
+}
+
+/// Decoded sessions by session id (in this process's memory only, like
+/// the request that carried it).
+pub(crate) type DecodedSessions = moka::sync::Cache<String, Arc<Decoded>>;
 
 /// What the callback reads of its request.
 struct Arrival {
@@ -80,18 +105,27 @@ fn random_value() -> Result<String> {
 }
 
 fn digest(value: &str) -> String {
-    sha256(value.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    prefixed_digest("", value)
+}
+
+/// `prefix` followed by the SHA-256 of `value` in lowercase hex.
+fn prefixed_digest(prefix: &str, value: &str) -> String {
+    let mut text = String::with_capacity(prefix.len() + 64);
+    text.push_str(prefix);
+    for byte in sha256(value.as_bytes()) {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            text.extend(char::from_digit(u32::from(nibble), 16));
+        }
+    }
+    text
 }
 
 fn session_key(id: &str) -> String {
-    format!("session:{}", digest(id))
+    prefixed_digest("session:", id)
 }
 
 fn pending_key(state: &str) -> String {
-    format!("sign-in:{}", digest(state))
+    prefixed_digest("sign-in:", state)
 }
 
 /// `name=value; HttpOnly; SameSite=Lax; Path=/[; Secure]; Max-Age=…`.
@@ -273,7 +307,7 @@ impl SignIn {
         // (session fixation) never becomes signed in; an old session of
         // this browser is ended.
         if let TokenLookup::Found(old) = &arrival.old_session {
-            settings.store.delete(&session_key(old)).await?;
+            self.end(old).await?;
         }
         let id = random_value()?;
         self.save(&id, &record).await?;
@@ -329,21 +363,61 @@ impl SignIn {
             .map_err(|err| Error::config(format!("cannot encode the session: {err}")))?;
         let left = record.expires_at.saturating_sub(unix_now()).max(1);
         let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(1));
+        settings.decoded.invalidate(id);
         settings.store.save(&session_key(id), &json, ttl).await
     }
 
-    async fn load(&self, id: &str) -> Result<Option<Record>> {
-        let Some(json) = self.0.store.load(&session_key(id)).await? else {
+    async fn load(&self, id: &str) -> Result<Option<Arc<Decoded>>> {
+        let settings = &*self.0;
+        let known = settings.decoded.get(id);
+        // An in-process store changes only through this sign-in, which
+        // forgets what it decoded whenever it saves or ends a session.
+        if let Some(known) = &known
+            && settings.store.is_local()
+        {
+            return Ok(Some(Arc::clone(known)));
+        }
+        let new_key;
+        let key = match &known {
+            Some(known) => known.key.as_str(),
+            None => {
+                new_key = session_key(id);
+                new_key.as_str()
+            }
+        };
+        let Some(json) = settings.store.load(key).await? else {
+            settings.decoded.invalidate(id);
             return Ok(None);
         };
-        serde_json::from_str(&json).map(Some).map_err(|err| {
+        if let Some(known) = &known
+            && (Arc::ptr_eq(&known.json, &json) || known.json == json)
+        {
+            return Ok(Some(Arc::clone(known)));
+        }
+        let record: Record = serde_json::from_str(&json).map_err(|err| {
             Error::SessionUnavailable(format!("a stored session is unreadable: {err}"))
-        })
+        })?;
+        let exp = |token: &str| {
+            crate::token::decode_unverified(token)
+                .ok()
+                .and_then(|token| token.payload.get("exp").and_then(serde_json::Value::as_i64))
+                .unwrap_or(0)
+        };
+        let tokens_exp = exp(&record.access_token).min(exp(&record.id_token));
+        let decoded = Arc::new(Decoded {
+            key: key.to_owned(),
+            json,
+            record,
+            tokens_exp,
+            verified: arc_swap::ArcSwapOption::empty(),
+        });
+        settings.decoded.insert(id.to_owned(), Arc::clone(&decoded));
+        Ok(Some(decoded))
     }
 
     /// The session of a request: its verified tokens, refreshed through
-    /// the token endpoint when the access token is within the margin of
-    /// its `exp` (concurrent requests of one session share one refresh).
+    /// the token endpoint when the access or the ID token is within the
+    /// margin of its `exp` (concurrent requests of one session share one refresh).
     /// The cookie is read at once; the future does not borrow the request.
     pub(crate) fn current(
         &self,
@@ -422,21 +496,22 @@ impl SignIn {
     }
 
     async fn resume(&self, id: &str) -> Result<Option<(VerifiedToken, VerifiedToken)>> {
-        let Some(mut record) = self.load(id).await? else {
+        let Some(mut session) = self.load(id).await? else {
             return Ok(None);
         };
         let now = unix_now();
-        if now >= record.expires_at {
+        if now >= session.record.expires_at {
             self.end(id).await?;
             return Ok(None);
         }
-        if self.due(&record, now) {
-            match self.refresh(id).await? {
-                Some(fresh) => record = fresh,
+        if self.due(&session, now) {
+            // Boxed: the rare path does not grow every request's future.
+            match Box::pin(self.refresh(id)).await? {
+                Some(fresh) => session = fresh,
                 None => return Ok(None),
             }
         }
-        match self.verify_record(&record).await {
+        match self.verify_session(&session).await {
             Ok(verified) => Ok(Some(verified)),
             Err(err) if err.is_token_error() => {
                 tracing::info!(
@@ -450,27 +525,54 @@ impl SignIn {
         }
     }
 
+    /// The session's tokens verified: the remembered cache entries
+    /// re-checked, else [`verify_record`](Self::verify_record) (and the
+    /// entries remembered for next time).
+    async fn verify_session(&self, session: &Decoded) -> Result<(VerifiedToken, VerifiedToken)> {
+        let verifier = &self.0.verifier;
+        if let Some([access, id]) = session.verified.load().as_deref()
+            && let (Some(access), Some(id)) =
+                (verifier.still_valid(access)?, verifier.still_valid(id)?)
+        {
+            return Ok((access, id));
+        }
+        let verified = self.verify_record(&session.record).await?;
+        if let (Some(access), Some(id)) = (
+            verifier.cache_entry(&session.record.access_token),
+            verifier.cache_entry(&session.record.id_token),
+        ) {
+            session.verified.store(Some(Arc::new([access, id])));
+        }
+        Ok(verified)
+    }
+
+    /// The record's tokens verified: from the verified-token cache when
+    /// they are there (no `async` step), else in full (boxed, so that the
+    /// rare path does not grow every request's future).
     async fn verify_record(&self, record: &Record) -> Result<(VerifiedToken, VerifiedToken)> {
         let verifier = &self.0.verifier;
-        let access = verifier.verify(&record.access_token).await?;
-        let id = verifier.verify(&record.id_token).await?;
+        let access = match verifier.cached(&record.access_token)? {
+            Some(verified) => verified,
+            None => Box::pin(verifier.verify(&record.access_token)).await?,
+        };
+        let id = match verifier.cached(&record.id_token)? {
+            Some(verified) => verified,
+            None => Box::pin(verifier.verify(&record.id_token)).await?,
+        };
         Ok((access, id))
     }
 
-    /// Whether the access token is within the refresh margin of its `exp`.
-    fn due(&self, record: &Record, now: i64) -> bool {
+    /// Whether the access or the ID token is within the refresh margin of
+    /// its `exp`.
+    fn due(&self, session: &Decoded, now: i64) -> bool {
         let margin = i64::try_from(self.0.refresh_margin.as_secs()).unwrap_or(i64::MAX);
-        let exp = crate::token::decode_unverified(&record.access_token)
-            .ok()
-            .and_then(|token| token.payload.get("exp").and_then(serde_json::Value::as_i64))
-            .unwrap_or(0);
-        now.saturating_add(margin) >= exp
+        now.saturating_add(margin) >= session.tokens_exp
     }
 
     /// One refresh per session at a time in this process; a request that
     /// waited for another's refresh takes its result. `None`: the session
     /// cannot be refreshed (no refresh token, or it was refused) and ends.
-    async fn refresh(&self, id: &str) -> Result<Option<Record>> {
+    async fn refresh(&self, id: &str) -> Result<Option<Arc<Decoded>>> {
         let settings = &*self.0;
         let turn = {
             let mut refreshing = settings
@@ -490,12 +592,13 @@ impl SignIn {
         };
         let _turn = turn.lock().await;
         // Another request (or instance) may have refreshed meanwhile.
-        let Some(record) = self.load(id).await? else {
+        let Some(session) = self.load(id).await? else {
             return Ok(None);
         };
-        if !self.due(&record, unix_now()) {
-            return Ok(Some(record));
+        if !self.due(&session, unix_now()) {
+            return Ok(Some(session));
         }
+        let record = &session.record;
         let Some(refresh_token) = record.refresh_token.clone() else {
             self.end(id).await?;
             return Ok(None);
@@ -523,14 +626,16 @@ impl SignIn {
             Err(err) => return Err(err),
         };
         fresh.expires_at = record.expires_at;
-        fresh.refresh_token = fresh.refresh_token.or(record.refresh_token);
+        fresh.refresh_token = fresh.refresh_token.or_else(|| record.refresh_token.clone());
         self.save(id, &fresh).await?;
         tracing::debug!("a session was refreshed");
-        Ok(Some(fresh))
+        self.load(id).await
     }
 
     async fn end(&self, id: &str) -> Result<()> {
-        self.0.store.delete(&session_key(id)).await
+        let key = session_key(id);
+        self.0.decoded.invalidate(id);
+        self.0.store.delete(&key).await
     }
 
     /// `POST /logout`: refuses a cross-site request (`Origin` or, lacking
@@ -582,9 +687,10 @@ impl SignIn {
 
     async fn sign_out(&self, id: &str) -> Result<()> {
         let settings = &*self.0;
-        let Some(record) = self.load(id).await? else {
+        let Some(session) = self.load(id).await? else {
             return Ok(());
         };
+        let record = &session.record;
         if let Some(refresh_token) = &record.refresh_token {
             settings
                 .endpoint

@@ -39,8 +39,8 @@ mod store;
 
 pub(crate) use flow::Admission;
 pub use sign_in::{
-    DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_MARGIN, DEFAULT_SESSION_LIFETIME, DEFAULT_SIGN_IN_TIMEOUT,
-    SignIn, SignInBuilder,
+    DEFAULT_COOKIE_NAME, DEFAULT_DECODED_SESSIONS, DEFAULT_REFRESH_MARGIN,
+    DEFAULT_SESSION_LIFETIME, DEFAULT_SIGN_IN_TIMEOUT, SignIn, SignInBuilder,
 };
 #[cfg(feature = "redis")]
 pub use store::RedisSessionStore;

@@ -26,6 +26,9 @@ pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// The default time a browser has to come back from the managed login.
 pub const DEFAULT_SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
+/// The default number of sessions each process keeps decoded (see
+/// [`SignInBuilder::decoded_sessions`]).
+pub const DEFAULT_DECODED_SESSIONS: u64 = 10_000;
 
 /// Browser sign-in with Cognito's managed login (hosted UI): the login
 /// redirect with PKCE, the callback, sessions kept server-side behind an
@@ -72,6 +75,8 @@ pub(crate) struct Settings {
     pub(crate) session_lifetime: Duration,
     pub(crate) refresh_margin: Duration,
     pub(crate) sign_in_timeout: Duration,
+    /// Sessions decoded by this process (see [`DecodedSessions`]).
+    pub(crate) decoded: super::flow::DecodedSessions,
     /// One refresh at a time per session, in this process.
     pub(crate) refreshing: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
@@ -89,6 +94,7 @@ pub(crate) struct Settings {
 /// | [`session_lifetime`](Self::session_lifetime) | 8 h |
 /// | [`refresh_margin`](Self::refresh_margin) | 60 s |
 /// | [`sign_in_timeout`](Self::sign_in_timeout) | 10 min |
+/// | [`decoded_sessions`](Self::decoded_sessions) | 10 000 per process |
 /// | [`store`](Self::store) | in memory |
 /// | [`revocation_list`](Self::revocation_list) | none |
 pub struct SignInBuilder {
@@ -109,6 +115,7 @@ pub struct SignInBuilder {
     store: Option<Box<dyn SessionStore>>,
     revocations: Option<RevocationList>,
     http: Option<reqwest::Client>,
+    decoded_sessions: u64,
 }
 
 impl SignIn {
@@ -133,6 +140,7 @@ impl SignIn {
             store: None,
             revocations: None,
             http: None,
+            decoded_sessions: DEFAULT_DECODED_SESSIONS,
         }
     }
 
@@ -240,8 +248,8 @@ impl SignInBuilder {
         self
     }
 
-    /// How long before the access token's `exp` it is refreshed (default
-    /// 60 s).
+    /// How long before the access token's (or the ID token's, when it
+    /// ends first) `exp` the session is refreshed (default 60 s).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
         self
@@ -259,6 +267,16 @@ impl SignInBuilder {
     /// instances).
     pub fn store(mut self, store: impl SessionStore) -> Self {
         self.store = Some(Box::new(store));
+        self
+    }
+
+    /// How many sessions each process keeps decoded (default 10 000): a
+    /// request of such a session skips decoding what the store holds, as
+    /// long as the store still holds the same value (the store is read on
+    /// every request all the same, so a session ended elsewhere ends here
+    /// too). `0` decodes on every request.
+    pub fn decoded_sessions(mut self, max: u64) -> Self {
+        self.decoded_sessions = max;
         self
     }
 
@@ -372,6 +390,9 @@ impl SignInBuilder {
             session_lifetime: self.session_lifetime.min(crate::clock::MAX_OFFSET * 365),
             refresh_margin: self.refresh_margin,
             sign_in_timeout: self.sign_in_timeout.min(crate::clock::MAX_OFFSET),
+            decoded: moka::sync::Cache::builder()
+                .max_capacity(self.decoded_sessions)
+                .build(),
             refreshing: Mutex::new(HashMap::new()),
         })))
     }

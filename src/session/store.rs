@@ -2,10 +2,13 @@
 //! [`SessionStore`] trait, in memory for one process, on Redis for several.
 //!
 //! A store holds opaque JSON under keys the sign-in flow makes (a hash of
-//! the session id, never the id itself), each with a time to live.
+//! the session id, never the id itself), each with a time to live. Values
+//! come back as `Arc<str>`: an in-process store hands out the value it
+//! holds without copying it, and the flow recognises a value it has
+//! already decoded by pointer.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
@@ -19,14 +22,23 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 /// user in or out by accident.
 pub trait SessionStore: Send + Sync + 'static {
     /// The value under `key`, if it has not expired.
-    fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>>;
+    fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Arc<str>>>;
     /// Stores `value` under `key` for `ttl`.
     fn save<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> StoreFuture<'a, ()>;
     /// Reads and removes the value under `key` at once (a sign-in's state
     /// is used once, even by two instances at the same moment).
-    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>>;
+    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Arc<str>>>;
     /// Removes the value under `key`.
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Whether values change only through the [`SignIn`](super::SignIn)
+    /// that owns this store (an in-process store). Then a session it has
+    /// decoded is served without reading the store on every request.
+    /// Keep the default, `false`, for any store another process (or
+    /// anything else) writes: its values are read on every request.
+    fn is_local(&self) -> bool {
+        false
+    }
 }
 
 /// Sessions in this process (the default): nothing to run, lost on
@@ -35,7 +47,7 @@ pub trait SessionStore: Send + Sync + 'static {
 /// `session_unavailable` rather than pushing other users out.
 #[derive(Debug)]
 pub struct MemorySessionStore {
-    entries: Mutex<HashMap<String, (String, Instant)>>,
+    entries: Mutex<HashMap<String, (Arc<str>, Instant)>>,
     max: usize,
 }
 
@@ -60,18 +72,18 @@ impl MemorySessionStore {
         self
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<str>, Instant)>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl SessionStore for MemorySessionStore {
-    fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+    fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Arc<str>>> {
         let value = self
             .entries()
             .get(key)
             .filter(|(_, expires)| Instant::now() < *expires)
-            .map(|(value, _)| value.clone());
+            .map(|(value, _)| Arc::clone(value));
         Box::pin(async move { Ok(value) })
     }
 
@@ -89,14 +101,14 @@ impl SessionStore for MemorySessionStore {
         } else {
             entries.insert(
                 key.to_owned(),
-                (value.to_owned(), crate::clock::later(now, ttl)),
+                (Arc::from(value), crate::clock::later(now, ttl)),
             );
             Ok(())
         };
         Box::pin(async move { outcome })
     }
 
-    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Arc<str>>> {
         let value = self
             .entries()
             .remove(key)
@@ -108,6 +120,11 @@ impl SessionStore for MemorySessionStore {
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         self.entries().remove(key);
         Box::pin(async { Ok(()) })
+    }
+
+    /// Only its own [`SignIn`](super::SignIn) holds it.
+    fn is_local(&self) -> bool {
+        true
     }
 }
 
@@ -139,17 +156,19 @@ impl RedisSessionStore {
 
 #[cfg(feature = "redis")]
 impl SessionStore for RedisSessionStore {
-    fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+    fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Arc<str>>> {
         Box::pin(async move {
             let mut manager = self.redis.manager();
-            self.redis
+            let value: Option<String> = self
+                .redis
                 .timed(
                     ::redis::cmd("GET")
                         .arg(self.redis.key(key))
                         .query_async(&mut manager),
                 )
                 .await
-                .map_err(Self::unavailable)
+                .map_err(Self::unavailable)?;
+            Ok(value.map(Arc::from))
         })
     }
 
@@ -171,17 +190,19 @@ impl SessionStore for RedisSessionStore {
         })
     }
 
-    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Arc<str>>> {
         Box::pin(async move {
             let mut manager = self.redis.manager();
-            self.redis
+            let value: Option<String> = self
+                .redis
                 .timed(
                     ::redis::cmd("GETDEL")
                         .arg(self.redis.key(key))
                         .query_async(&mut manager),
                 )
                 .await
-                .map_err(Self::unavailable)
+                .map_err(Self::unavailable)?;
+            Ok(value.map(Arc::from))
         })
     }
 

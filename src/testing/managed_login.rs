@@ -118,6 +118,8 @@ pub(crate) struct ManagedLogin {
     callbacks: Mutex<Vec<String>>,
     logout_urls: Mutex<Vec<String>>,
     token_lifetime: Mutex<Duration>,
+    /// The ID token's lifetime when it differs from the access token's.
+    id_token_lifetime: Mutex<Option<Duration>>,
     codes: Mutex<HashMap<String, Code>>,
     grants: Mutex<HashMap<String, Grant>>,
     pub(crate) counters: Counters,
@@ -206,6 +208,7 @@ impl ManagedLogin {
             callbacks: Mutex::new(Vec::new()),
             logout_urls: Mutex::new(Vec::new()),
             token_lifetime: Mutex::new(Duration::from_secs(3600)),
+            id_token_lifetime: Mutex::new(None),
             codes: Mutex::new(HashMap::new()),
             grants: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -226,6 +229,10 @@ impl ManagedLogin {
 
     pub(crate) fn set_token_lifetime(&self, lifetime: Duration) {
         *lock(&self.token_lifetime) = lifetime;
+    }
+
+    pub(crate) fn set_id_token_lifetime(&self, lifetime: Duration) {
+        *lock(&self.id_token_lifetime) = Some(lifetime);
     }
 
     /// `GET /oauth2/authorize`: checks the request, then sends the browser
@@ -452,11 +459,12 @@ impl ManagedLogin {
             .claim("origin_jti", origin_jti)
             .claim("scope", scope)
             .lifetime(lifetime);
+        let id_lifetime = lock(&self.id_token_lifetime).unwrap_or(lifetime);
         let mut id = TokenBuilder::new(pool, TokenKind::Id)
             .username(username)
             .email(email)
             .claim("origin_jti", origin_jti)
-            .lifetime(lifetime);
+            .lifetime(id_lifetime);
         if !user.groups.is_empty() {
             access = access.groups(user.groups.clone());
             id = id.groups(user.groups.clone());

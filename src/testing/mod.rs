@@ -305,6 +305,13 @@ impl MockPool {
         self.state.login.set_token_lifetime(lifetime);
     }
 
+    /// A lifetime for the managed login's ID tokens apart from the access
+    /// tokens' (Cognito configures the two separately); by default they
+    /// share [`set_token_lifetime`](Self::set_token_lifetime)'s.
+    pub fn set_id_token_lifetime(&self, lifetime: Duration) {
+        self.state.login.set_id_token_lifetime(lifetime);
+    }
+
     /// Counts of the managed login's requests: successful sign-ins,
     /// authorization-code and refresh grants, revocations, sign-outs.
     pub fn oauth_requests(&self) -> OauthRequests {

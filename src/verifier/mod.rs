@@ -28,7 +28,8 @@ use crate::keys::{CachedKey, KeyStore, PublicJwk};
 use crate::revocation::RevocationList;
 use crate::token::{self, HeaderAlg};
 use issuers::{Candidates, IssuerEntry, IssuerTable};
-use token_cache::{CachedVerification, TokenCache};
+pub(crate) use token_cache::CachedVerification;
+use token_cache::TokenCache;
 
 type CustomCheck = Arc<dyn Fn(&VerifiedToken) -> Result<()> + Send + Sync>;
 
@@ -220,14 +221,30 @@ impl Verifier {
 
     /// A verification remembered for exactly this token, if it still holds:
     /// not expired by the verifier's clock, its key still in the JWKS.
-    fn cached(&self, token: &str) -> Result<Option<VerifiedToken>> {
+    /// Synchronous, for callers that want the hit without an `async` step
+    /// (the session layer); a miss is then [`verify`](Self::verify)'s.
+    pub(crate) fn cached(&self, token: &str) -> Result<Option<VerifiedToken>> {
+        match self.cache_entry(token) {
+            Some(entry) => self.still_valid(&entry),
+            None => Ok(None),
+        }
+    }
+
+    /// The verified-token cache's entry for exactly this token.
+    pub(crate) fn cache_entry(&self, token: &str) -> Option<Arc<CachedVerification>> {
+        self.inner.token_cache.as_ref()?.get(token)
+    }
+
+    /// The verification an entry remembers, if it still holds (see
+    /// [`cached`](Self::cached)); for a caller that keeps the entry of a
+    /// token it sees again and again (a session). An entry that no longer
+    /// holds leaves the cache.
+    pub(crate) fn still_valid(&self, entry: &CachedVerification) -> Result<Option<VerifiedToken>> {
         let inner = &*self.inner;
         let Some(cache) = &inner.token_cache else {
             return Ok(None);
         };
-        let Some(entry) = cache.get(token) else {
-            return Ok(None);
-        };
+        let token = entry.token();
         let slack = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
         let fresh = (inner.clock)() < entry.verified.expires_at().saturating_add(slack);
         let key_unchanged = inner.store.key_unchanged(

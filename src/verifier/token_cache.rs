@@ -56,6 +56,11 @@ pub(crate) struct CachedVerification {
 }
 
 impl CachedVerification {
+    /// The token this verification is of.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
     pub(crate) fn new(
         token: &str,
         verified: VerifiedToken,

@@ -237,7 +237,18 @@ pub(crate) fn is_b64token(token: &str) -> bool {
 /// the first one win.
 pub(crate) fn cookie(request: &dyn RequestHead, name: &str) -> TokenLookup {
     let mut found = None;
-    for header in request.header_values("cookie").into_iter().flatten() {
+    // One `Cookie` header is the rule over HTTP/1.1 and is read without
+    // collecting; HTTP/2 may split cookies over several.
+    let repeated;
+    let headers: &[Option<&str>] = match request.single_header("cookie") {
+        SingleHeader::Absent => return TokenLookup::Missing,
+        SingleHeader::One(value) => &[value],
+        _ => {
+            repeated = request.header_values("cookie");
+            &repeated
+        }
+    };
+    for header in headers.iter().flatten() {
         for pair in header.split(';') {
             let Some((key, value)) = pair.trim().split_once('=') else {
                 continue;
@@ -259,6 +270,21 @@ pub(crate) fn cookie(request: &dyn RequestHead, name: &str) -> TokenLookup {
 }
 
 /// The head of an `http` 1 request: its headers and URI.
+/// The values of a header; the names asked for on every request are
+/// looked up without parsing them first.
+fn values_of<'a>(
+    headers: &'a http::HeaderMap,
+    name: &str,
+) -> http::header::GetAll<'a, http::HeaderValue> {
+    use http::header::{ACCEPT, AUTHORIZATION, COOKIE};
+    match name {
+        "authorization" => headers.get_all(AUTHORIZATION),
+        "cookie" => headers.get_all(COOKIE),
+        "accept" => headers.get_all(ACCEPT),
+        _ => headers.get_all(name),
+    }
+}
+
 trait HttpHead {
     fn headers(&self) -> &http::HeaderMap;
     fn uri(&self) -> &http::Uri;
@@ -287,8 +313,7 @@ impl<B> HttpHead for http::Request<B> {
 /// A [`RequestHead`] over `http` 1 requests (any body) and request parts.
 impl<T: HttpHead> RequestHead for T {
     fn header_values(&self, name: &str) -> Vec<Option<&str>> {
-        self.headers()
-            .get_all(name)
+        values_of(self.headers(), name)
             .iter()
             .map(|value| value.to_str().ok())
             .collect()
@@ -296,12 +321,7 @@ impl<T: HttpHead> RequestHead for T {
 
     /// Without allocating.
     fn single_header(&self, name: &str) -> SingleHeader<'_> {
-        let headers = self.headers();
-        let mut values = if name == "authorization" {
-            headers.get_all(http::header::AUTHORIZATION).iter()
-        } else {
-            headers.get_all(name).iter()
-        };
+        let mut values = values_of(self.headers(), name).iter();
         match (values.next(), values.next()) {
             (None, _) => SingleHeader::Absent,
             (Some(value), None) => SingleHeader::One(value.to_str().ok()),
