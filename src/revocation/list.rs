@@ -265,13 +265,18 @@ impl RevocationList {
     /// The check of a cached verification: one load while no revocation
     /// arrived since `seen`, a full check otherwise (and `seen` moves on
     /// when the token is still fine).
-    pub(crate) fn check_since(&self, ids: &TokenIds<'_>, seen: &AtomicU64, now: i64) -> Result<()> {
+    pub(crate) fn check_since<'a>(
+        &self,
+        ids: impl FnOnce() -> TokenIds<'a>,
+        seen: &AtomicU64,
+        now: i64,
+    ) -> Result<()> {
         self.shared.fail_closed_check(now)?;
         let version = self.shared.mirror.version();
         if seen.load(Ordering::Acquire) == version {
             return Ok(());
         }
-        if let Some(matched) = self.shared.mirror.find(ids, now) {
+        if let Some(matched) = self.shared.mirror.find(&ids(), now) {
             return Err(revoked(matched));
         }
         seen.store(version, Ordering::Release);

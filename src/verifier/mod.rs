@@ -246,7 +246,8 @@ impl Verifier {
         };
         let token = entry.token();
         let slack = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
-        let fresh = (inner.clock)() < entry.verified.expires_at().saturating_add(slack);
+        let now = (inner.clock)();
+        let fresh = now < entry.verified.expires_at().saturating_add(slack);
         let key_unchanged = inner.store.key_unchanged(
             entry.source,
             &entry.kid,
@@ -258,8 +259,7 @@ impl Verifier {
             return Ok(None);
         }
         if let Some(list) = &inner.revocation {
-            let now = (inner.clock)();
-            match list.check_since(&entry.verified.ids(), &entry.revocation_seen, now) {
+            match list.check_since(|| entry.verified.ids(), &entry.revocation_seen, now) {
                 Ok(()) => {}
                 Err(err @ Error::Revoked(_)) => {
                     cache.remove(token);
