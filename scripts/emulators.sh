@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs (pinned versions), starts and stops the two Cognito emulators on
-# loopback for the emulator test suite (tests/emulators.rs).
+# Installs (pinned versions), starts and stops the Cognito emulators on
+# loopback for the emulator test suites (tests/emulators.rs, tests/iam.rs):
+# moto, a second moto with its IAM checks on (every request's SigV4
+# signature recomputed with botocore; INITIAL_NO_AUTH_ACTION_COUNT=0), and
+# cognito-local.
 #
-#   eval "$(scripts/emulators.sh start)"   # exports COGNITO_AUTH_MOTO_URL, COGNITO_AUTH_COGNITO_LOCAL_URL
-#   scripts/emulators.sh stop              # stops both by PID
+#   eval "$(scripts/emulators.sh start)"   # exports COGNITO_AUTH_MOTO_URL, COGNITO_AUTH_MOTO_IAM_URL, COGNITO_AUTH_COGNITO_LOCAL_URL
+#   scripts/emulators.sh stop              # stops them by PID
 #
 # Everything lives under target/emulators/: a Python virtualenv with moto,
 # an npm prefix with cognito-local, state, logs and PID files.
@@ -64,6 +67,11 @@ start() {
     "$dir/venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$dir/moto.log" 2>&1 &
     echo $! >"$dir/moto.pid"
 
+    local moto_iam_port
+    moto_iam_port=$(free_port)
+    INITIAL_NO_AUTH_ACTION_COUNT=0 "$dir/venv/bin/moto_server" -H 127.0.0.1 -p "$moto_iam_port" >"$dir/moto-iam.log" 2>&1 &
+    echo $! >"$dir/moto-iam.pid"
+
     cognito_local_port=$(free_port)
     local state="$dir/cognito-local-state"
     rm -rf "$state"
@@ -73,14 +81,16 @@ start() {
     echo $! >"$dir/cognito-local.pid"
 
     wait_ready "http://127.0.0.1:$moto_port/moto-api/" moto
+    wait_ready "http://127.0.0.1:$moto_iam_port/moto-api/" moto-iam
     wait_ready "http://127.0.0.1:$cognito_local_port/health" cognito-local
-    log "moto on port $moto_port (pid $(cat "$dir/moto.pid")), cognito-local on port $cognito_local_port (pid $(cat "$dir/cognito-local.pid"))"
+    log "moto on port $moto_port (pid $(cat "$dir/moto.pid")), moto with IAM checks on port $moto_iam_port, cognito-local on port $cognito_local_port (pid $(cat "$dir/cognito-local.pid"))"
     echo "export COGNITO_AUTH_MOTO_URL=http://127.0.0.1:$moto_port"
+    echo "export COGNITO_AUTH_MOTO_IAM_URL=http://127.0.0.1:$moto_iam_port"
     echo "export COGNITO_AUTH_COGNITO_LOCAL_URL=http://127.0.0.1:$cognito_local_port"
 }
 
 stop_quietly() {
-    for name in moto cognito-local; do
+    for name in moto moto-iam cognito-local; do
         local pidfile="$dir/$name.pid"
         if [ -f "$pidfile" ]; then
             kill "$(cat "$pidfile")" 2>/dev/null || true

@@ -190,6 +190,12 @@ pub enum Error {
     /// timeout, a body that could not be read.
     #[error("request failed: {0}")]
     Transport(String),
+
+    /// No AWS credentials to sign an IAM-authorized call with: none
+    /// configured or found, or the provider failed and the last ones have
+    /// expired. Nothing was sent.
+    #[error("no AWS credentials: {0}")]
+    Credentials(String),
 }
 
 /// An error answer from Cognito's API or the OAuth2 token endpoint.
@@ -296,6 +302,7 @@ impl Error {
             Error::Config(_) => "config",
             Error::Service(_) => "service",
             Error::Transport(_) => "transport",
+            Error::Credentials(_) => "credentials",
         }
     }
 
@@ -339,7 +346,7 @@ impl Error {
             }
             Error::SessionUnavailable(_) => "sessions cannot be read right now; try again later",
             Error::Custom(_) => "the token was refused",
-            Error::Config(_) | Error::Service(_) | Error::Transport(_) => {
+            Error::Config(_) | Error::Service(_) | Error::Transport(_) | Error::Credentials(_) => {
                 "the server could not check the token"
             }
         }
@@ -370,6 +377,7 @@ impl Error {
                 | Error::Config(_)
                 | Error::Service(_)
                 | Error::Transport(_)
+                | Error::Credentials(_)
         )
     }
 
@@ -507,6 +515,7 @@ mod tests {
             Error::config("x"),
             Error::Service(Box::new(ServiceError::new("X", "y", 400))),
             Error::Transport("x".into()),
+            Error::Credentials("x".into()),
         ];
         let mut kinds: Vec<_> = all.iter().map(Error::kind).collect();
         for kind in &kinds {

@@ -9,9 +9,9 @@
 //! emulator is a failure.
 
 mod cli_run;
+mod emulator_env;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use cognito_auth::client::{
@@ -38,20 +38,7 @@ impl Emulator {
 
     /// The emulator's URL, or `None` (skip) when it is not set up outside CI.
     fn url(self) -> Option<String> {
-        match std::env::var(self.variable()) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-                "{} is not set under CI=true: run the tests with scripts/test.sh",
-                self.variable()
-            ),
-            _ => {
-                eprintln!(
-                    "skipping: {} is not set (scripts/test.sh starts the emulators)",
-                    self.variable()
-                );
-                None
-            }
-        }
+        emulator_env::url(self.variable())
     }
 }
 
@@ -65,15 +52,7 @@ struct Fixture {
     secret_client: (String, String),
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}x{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
+use emulator_env::unique;
 
 impl Fixture {
     async fn seed(emulator: Emulator) -> Option<Fixture> {

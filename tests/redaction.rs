@@ -4,9 +4,7 @@
 //! and bad tokens and refusing web requests; then every secret is searched.
 
 mod common;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod log_capture;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -28,20 +26,6 @@ const CLIENT_SECRET: &str = "client-SECRET-never-logged";
 const SESSION: &str = "session-SECRET-never-logged";
 const REFRESH_TOKEN: &str = "refresh-TOKEN-never-logged";
 const MACHINE_TOKEN: &str = "machine-TOKEN-never-logged";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -90,13 +74,7 @@ fn fake_cognito(access: String, id: String) -> Router {
 
 #[tokio::test]
 async fn no_secret_reaches_a_log_line_or_a_debug_string() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let (capture, subscriber) = log_capture::Capture::subscriber();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let pool = MockPool::start().await.unwrap();
@@ -189,7 +167,7 @@ async fn no_secret_reaches_a_log_line_or_a_debug_string() {
         debug.push(format!("{headers} {}", String::from_utf8_lossy(&body)));
     }
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.lines().count() > 10,
         "the subscriber captured nothing:\n{logs}"

@@ -54,6 +54,9 @@ struct InitiateAuth<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RespondToAuthChallenge<'a> {
+    /// Only in `AdminRespondToAuthChallenge`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_pool_id: Option<&'a str>,
     challenge_name: &'a str,
     client_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,7 +181,8 @@ impl AppClient {
     }
 
     /// Answers a challenge. `USERNAME` and `SECRET_HASH` are added when
-    /// missing.
+    /// missing. A challenge of a server-side sign-in (its `user_pool_id`
+    /// set) is answered with `AdminRespondToAuthChallenge`, signed.
     pub async fn respond<I, K, V>(&self, challenge: &Challenge, responses: I) -> Result<AuthOutcome>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -199,16 +203,92 @@ impl AppClient {
                 .or_insert_with(|| secret_hash(&username, &self.client_id, secret.expose()));
         }
         let request = RespondToAuthChallenge {
+            user_pool_id: challenge.user_pool_id.as_deref(),
             challenge_name: challenge.name.as_str(),
             client_id: &self.client_id,
             session: challenge.session.as_ref().map(Secret::expose),
             challenge_responses: responses,
         };
+        let answer: AuthAnswer = match &challenge.user_pool_id {
+            None => {
+                self.cognito
+                    .call("RespondToAuthChallenge", &request)
+                    .await?
+            }
+            #[cfg(feature = "iam")]
+            Some(_) => {
+                self.cognito
+                    .call_signed("AdminRespondToAuthChallenge", &request)
+                    .await?
+            }
+            #[cfg(not(feature = "iam"))]
+            Some(_) => {
+                return Err(Error::config(
+                    "answering a server-side sign-in's challenge needs the iam feature",
+                ));
+            }
+        };
+        admin_outcome(
+            outcome(answer, &username),
+            challenge.user_pool_id.as_deref(),
+        )
+    }
+
+    /// Signs in on the server (`AdminInitiateAuth` with
+    /// `ADMIN_USER_PASSWORD_AUTH`, signed; feature `iam`): the same
+    /// outcomes as [`sign_in`](Self::sign_in), and its challenges are
+    /// answered with [`respond`](Self::respond) and its shorthands alike.
+    /// The app client must allow `ALLOW_ADMIN_USER_PASSWORD_AUTH`.
+    ///
+    /// ```no_run
+    /// use cognito_auth::client::{AuthOutcome, CognitoClient, EnvironmentCredentials, Secret};
+    ///
+    /// # async fn demo() -> Result<(), cognito_auth::Error> {
+    /// let cognito = CognitoClient::builder()
+    ///     .region("eu-west-1")
+    ///     .credentials(EnvironmentCredentials::new())
+    ///     .build()?;
+    /// let app = cognito.app_client("1example23456789");
+    /// match app.admin_sign_in("eu-west-1_AbCdEf123", "alice", &Secret::new("correct horse")).await? {
+    ///     AuthOutcome::Tokens(tokens) => println!("signed in"),
+    ///     AuthOutcome::Challenge(challenge) => println!("answer {}", challenge.name),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "iam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "iam")))]
+    pub async fn admin_sign_in(
+        &self,
+        user_pool_id: &str,
+        username: &str,
+        password: &Secret,
+    ) -> Result<AuthOutcome> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct AdminInitiateAuth<'a> {
+            user_pool_id: &'a str,
+            #[serde(flatten)]
+            auth: InitiateAuth<'a>,
+        }
+        let mut parameters = BTreeMap::from([
+            ("USERNAME", username.to_owned()),
+            ("PASSWORD", password.expose().to_owned()),
+        ]);
+        self.add_secret_hash(&mut parameters, username);
+        let request = AdminInitiateAuth {
+            user_pool_id,
+            auth: InitiateAuth {
+                auth_flow: "ADMIN_USER_PASSWORD_AUTH",
+                client_id: &self.client_id,
+                auth_parameters: parameters,
+            },
+        };
         let answer: AuthAnswer = self
             .cognito
-            .call("RespondToAuthChallenge", &request)
+            .call_signed("AdminInitiateAuth", &request)
             .await?;
-        outcome(answer, &username)
+        admin_outcome(outcome(answer, username), Some(user_pool_id))
     }
 
     /// Answers `NEW_PASSWORD_REQUIRED`.
@@ -320,6 +400,18 @@ impl AppClient {
         let answer: AuthAnswer = self.cognito.call("InitiateAuth", &request).await?;
         outcome(answer, username)
     }
+}
+
+/// A challenge of a server-side sign-in remembers its pool, so that its
+/// answer is the signed `Admin*` one.
+fn admin_outcome(outcome: Result<AuthOutcome>, user_pool_id: Option<&str>) -> Result<AuthOutcome> {
+    Ok(match outcome? {
+        AuthOutcome::Challenge(mut challenge) => {
+            challenge.user_pool_id = user_pool_id.map(str::to_owned);
+            AuthOutcome::Challenge(challenge)
+        }
+        tokens => tokens,
+    })
 }
 
 impl fmt::Debug for AppClient {

@@ -9,6 +9,11 @@
 //!   added whenever a client secret is set.
 //! * [`TokenEndpoint`] and [`ClientCredentials`]: the OAuth2 token
 //!   endpoint of the pool's domain, and a machine-to-machine token source.
+//! * With feature `iam`: [`CognitoClient::call_signed`] (any
+//!   IAM-authorized operation, SigV4-signed), [`UserPool`] (users, groups,
+//!   passwords, global sign-out) and [`AppClient::admin_sign_in`]; AWS
+//!   credentials from any [`ProvideCredentials`] (static,
+//!   [`EnvironmentCredentials`], or `aws-config`'s chain).
 //!
 //! Tokens, passwords, secrets and sessions are [`Secret`]s: redacted in
 //! every `Debug` output and never logged.
@@ -29,6 +34,8 @@
 
 mod app_client;
 mod client_credentials;
+#[cfg(feature = "iam")]
+mod iam;
 mod outcome;
 mod pkce;
 mod secret;
@@ -51,7 +58,14 @@ pub use outcome::{AuthOutcome, Challenge, ChallengeName, Tokens};
 pub use pkce::Pkce;
 pub use secret::Secret;
 pub use token_endpoint::TokenEndpoint;
-pub use user::User;
+pub use user::{User, UserStatus};
+
+#[cfg(feature = "iam")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iam")))]
+pub use iam::{
+    CREDENTIAL_VARIABLES, Credentials, EnvironmentCredentials, Group, MAX_USERS_PAGE, NewUser,
+    ProvideCredentials, UserPool, UserQuery,
+};
 
 pub use crate::RetryPolicy;
 
@@ -123,6 +137,41 @@ impl CognitoClient {
     {
         self.wire.call(operation, request).await
     }
+
+    /// Any operation, signed with SigV4 (feature `iam`): the
+    /// IAM-authorized ones (`Admin*`, `ListUsers`, `DescribeUserPool`, …)
+    /// and every other. A `credentials` error, before anything is sent,
+    /// when the client has none.
+    ///
+    /// ```no_run
+    /// # async fn demo(cognito: cognito_auth::client::CognitoClient) -> Result<(), cognito_auth::Error> {
+    /// use serde_json::{Value, json};
+    /// let pool: Value = cognito
+    ///     .call_signed("DescribeUserPool", &json!({"UserPoolId": "eu-west-1_AbCdEf123"}))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "iam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "iam")))]
+    pub async fn call_signed<Req, Resp>(&self, operation: &str, request: &Req) -> Result<Resp>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        self.wire.call_signed(operation, request).await
+    }
+
+    /// Whether the client has credentials to sign calls with.
+    pub fn can_sign(&self) -> bool {
+        #[cfg(feature = "iam")]
+        {
+            self.wire.signer.is_some()
+        }
+        #[cfg(not(feature = "iam"))]
+        {
+            false
+        }
+    }
 }
 
 impl fmt::Debug for CognitoClient {
@@ -131,6 +180,7 @@ impl fmt::Debug for CognitoClient {
             .field("endpoint", &self.wire.endpoint.as_str())
             .field("timeout", &self.wire.timeout)
             .field("retry", &self.wire.retry)
+            .field("signed", &self.can_sign())
             .finish()
     }
 }
@@ -145,7 +195,23 @@ pub struct CognitoClientBuilder {
     http: Option<reqwest::Client>,
     max_response_bytes: usize,
     revocations: Option<RevocationList>,
+    #[cfg(feature = "iam")]
+    signing: Signing,
 }
+
+/// What signed calls need: credentials, a region, a refresh margin.
+#[cfg(feature = "iam")]
+#[derive(Debug, Clone)]
+struct Signing {
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    region: Option<String>,
+    refresh_before: Duration,
+}
+
+/// How long before their expiry credentials are asked for again, by
+/// default.
+#[cfg(feature = "iam")]
+pub const DEFAULT_CREDENTIALS_REFRESH: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
 enum Endpoint {
@@ -163,6 +229,12 @@ impl Default for CognitoClientBuilder {
             http: None,
             max_response_bytes: wire::DEFAULT_MAX_RESPONSE_BYTES,
             revocations: None,
+            #[cfg(feature = "iam")]
+            signing: Signing {
+                credentials: None,
+                region: None,
+                refresh_before: DEFAULT_CREDENTIALS_REFRESH,
+            },
         }
     }
 }
@@ -224,8 +296,54 @@ impl CognitoClientBuilder {
         self
     }
 
-    /// Builds the client; `config` errors for a missing or bad endpoint.
+    /// AWS credentials for [signed calls](CognitoClient::call_signed)
+    /// (feature `iam`): static keys ([`Credentials`]),
+    /// [`EnvironmentCredentials`], or any provider such as `aws-config`'s
+    /// default chain (profiles, SSO, IMDS, ECS, web identity). They are
+    /// cached and asked for again before they expire.
+    ///
+    /// ```
+    /// use cognito_auth::client::{CognitoClient, Credentials};
+    ///
+    /// let keys = Credentials::new("AKIDEXAMPLE", "secret", None, None, "static");
+    /// let cognito = CognitoClient::builder().region("eu-west-1").credentials(keys).build()?;
+    /// assert!(cognito.can_sign());
+    /// assert!(!format!("{cognito:?}").contains("secret"));
+    /// # Ok::<(), cognito_auth::Error>(())
+    /// ```
+    #[cfg(feature = "iam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "iam")))]
+    pub fn credentials(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.signing.credentials =
+            Some(aws_credential_types::provider::SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// The region signatures name (feature `iam`). Default: the
+    /// [`region`](Self::region), or the one in an endpoint host
+    /// `cognito-idp.{region}.amazonaws.com`; set it for any other
+    /// endpoint (emulators).
+    #[cfg(feature = "iam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "iam")))]
+    pub fn signing_region(mut self, region: impl Into<String>) -> Self {
+        self.signing.region = Some(region.into());
+        self
+    }
+
+    /// How long before their expiry credentials are asked for again
+    /// (feature `iam`; default 5 min).
+    #[cfg(feature = "iam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "iam")))]
+    pub fn credentials_refresh_before(mut self, margin: Duration) -> Self {
+        self.signing.refresh_before = margin;
+        self
+    }
+
+    /// Builds the client; `config` errors for a missing or bad endpoint
+    /// (or, with credentials, no region to sign for).
     pub fn build(self) -> Result<CognitoClient> {
+        #[cfg(feature = "iam")]
+        let signer = self.signer()?;
         let endpoint = match self.endpoint {
             Some(Endpoint::Region(region)) => {
                 if !aws::is_region(&region) {
@@ -263,7 +381,39 @@ impl CognitoClientBuilder {
                 timeout: self.timeout,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
+                #[cfg(feature = "iam")]
+                signer,
             }),
         })
     }
+
+    #[cfg(feature = "iam")]
+    fn signer(&self) -> Result<Option<Arc<iam::signer::Signer>>> {
+        let Some(credentials) = &self.signing.credentials else {
+            return Ok(None);
+        };
+        let region = match (&self.signing.region, &self.endpoint) {
+            (Some(region), _) | (None, Some(Endpoint::Region(region))) => region.clone(),
+            (None, Some(Endpoint::Url(url))) => region_of_endpoint(url).ok_or_else(|| {
+                Error::config(format!(
+                    "signed calls to {url} need a signing region: set signing_region"
+                ))
+            })?,
+            (None, None) => return Err(Error::config("set a region or an endpoint URL")),
+        };
+        if !aws::is_region(&region) {
+            return Err(Error::config(format!("{region:?} is not a region name")));
+        }
+        let cache = iam::CredentialsCache::new(credentials.clone(), self.signing.refresh_before);
+        Ok(Some(Arc::new(iam::signer::Signer::new(cache, region))))
+    }
+}
+
+/// The region in `https://cognito-idp.{region}.amazonaws.com[.cn]/`.
+#[cfg(feature = "iam")]
+fn region_of_endpoint(url: &str) -> Option<String> {
+    let host = Url::parse(url).ok()?.host_str()?.to_owned();
+    let rest = host.strip_prefix("cognito-idp.")?;
+    let (region, domain) = rest.split_once('.')?;
+    (aws::is_region(region) && domain == aws::domain(region)).then(|| region.to_owned())
 }

@@ -91,6 +91,11 @@ pub struct Challenge {
     pub parameters: BTreeMap<String, String>,
     /// The user name the answer must carry.
     pub username: String,
+    /// The user pool of a server-side sign-in
+    /// ([`AppClient::admin_sign_in`](super::AppClient::admin_sign_in)):
+    /// its answer goes to `AdminRespondToAuthChallenge`, signed. `None`
+    /// for the public flows.
+    pub user_pool_id: Option<String>,
 }
 
 /// The result of a sign-in step: tokens, or a challenge.
@@ -174,6 +179,7 @@ pub(super) fn outcome(answer: AuthAnswer, username: &str) -> Result<AuthOutcome>
         session: answer.session.map(Secret::new),
         parameters,
         username,
+        user_pool_id: None,
     }))
 }
 

@@ -1,6 +1,12 @@
 //! The AWS JSON 1.1 protocol of the Cognito IdP API: one POST per
-//! operation, errors from `__type` or `X-Amzn-ErrorType`, retries.
+//! operation (SigV4-signed for IAM-authorized operations), errors from
+//! `__type`, `X-Amzn-ErrorType` or the XML of AWS's authentication front
+//! end, retries.
 
+#[cfg(feature = "iam")]
+use std::sync::Arc;
+#[cfg(feature = "iam")]
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::Url;
@@ -11,6 +17,16 @@ use serde_json::Value;
 use crate::error::{Error, Result, ServiceError, error_chain};
 use crate::transport::body::{BodyFailure, read_capped};
 use crate::transport::retry::{Failure, RetryPolicy, retrying};
+
+#[cfg(feature = "iam")]
+use super::iam::signer::Signer;
+
+/// How an attempt is signed: by this signer, noting in the flag when a
+/// clock-skew answer corrected its clock.
+#[cfg(feature = "iam")]
+type Signing<'a> = Option<(&'a Signer, &'a AtomicBool)>;
+#[cfg(not(feature = "iam"))]
+type Signing<'a> = Option<&'a std::convert::Infallible>;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -25,36 +41,86 @@ pub(crate) struct Wire {
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
+    /// Signs IAM-authorized calls, when credentials are configured.
+    #[cfg(feature = "iam")]
+    pub(crate) signer: Option<Arc<Signer>>,
 }
 
 impl Wire {
-    /// Calls `operation` with `request` and decodes the answer, retrying as
-    /// the [`RetryPolicy`] says for this operation ([`is_idempotent`]).
+    /// Calls `operation` with `request` (unsigned) and decodes the answer,
+    /// retrying as the [`RetryPolicy`] says for this operation
+    /// ([`is_idempotent`]).
     pub(crate) async fn call<Req, Resp>(&self, operation: &str, request: &Req) -> Result<Resp>
     where
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
-        let body = serde_json::to_vec(request).map_err(|err| {
-            Error::config(format!("cannot encode the {operation} request: {err}"))
-        })?;
+        let body = encode(operation, request)?;
         retrying(&self.retry, is_idempotent(operation), operation, || {
-            self.attempt(operation, &body)
+            self.attempt(operation, &body, None)
         })
         .await
+    }
+
+    /// [`call`](Self::call), signed with SigV4. A clock-skew answer
+    /// corrects the signing clock and the call is made once more.
+    #[cfg(feature = "iam")]
+    pub(crate) async fn call_signed<Req, Resp>(
+        &self,
+        operation: &str,
+        request: &Req,
+    ) -> Result<Resp>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let signer = self.signer.as_deref().ok_or_else(|| {
+            Error::Credentials(format!(
+                "{operation} is IAM-authorized: give the client credentials \
+                 (CognitoClientBuilder::credentials)"
+            ))
+        })?;
+        let body = encode(operation, request)?;
+        let corrected = AtomicBool::new(false);
+        let run = || {
+            retrying(&self.retry, is_idempotent(operation), operation, || {
+                self.attempt(operation, &body, Some((signer, &corrected)))
+            })
+        };
+        match run().await {
+            Err(_) if corrected.load(Ordering::Relaxed) => run().await,
+            answer => answer,
+        }
     }
 
     async fn attempt<Resp: DeserializeOwned>(
         &self,
         operation: &str,
         body: &[u8],
+        signing: Signing<'_>,
     ) -> std::result::Result<Resp, (Error, Failure)> {
-        let request = self
+        let target = format!("{TARGET_PREFIX}{operation}");
+        #[cfg_attr(not(feature = "iam"), allow(unused_mut))]
+        let mut request = self
             .http
             .post(self.endpoint.clone())
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
-            .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
+            .header("x-amz-target", &target)
             .body(body.to_vec());
+        #[cfg(feature = "iam")]
+        if let Some((signer, _)) = signing {
+            let signed = signer
+                .sign(
+                    self.endpoint.as_str(),
+                    &[("content-type", CONTENT_TYPE), ("x-amz-target", &target)],
+                    body,
+                )
+                .await
+                .map_err(|err| (err, Failure::Final))?;
+            for (name, value) in signed {
+                request = request.header(name, value);
+            }
+        }
         let exchange = async {
             let response = request
                 .send()
@@ -81,6 +147,19 @@ impl Wire {
             return decode_success(operation, &headers, &body).map_err(|err| (err, Failure::Final));
         }
         let error = parse_error(status, &headers, &body);
+        #[cfg(feature = "iam")]
+        if let Some((signer, corrected)) = signing
+            && !corrected.load(Ordering::Relaxed)
+        {
+            let date = headers
+                .get(http::header::DATE)
+                .and_then(|value| value.to_str().ok());
+            if signer.learn_skew(&error, date) {
+                corrected.store(true, Ordering::Relaxed);
+            }
+        }
+        #[cfg(not(feature = "iam"))]
+        let _ = signing;
         tracing::debug!(
             operation,
             status,
@@ -123,6 +202,18 @@ impl Wire {
             Failure::Final,
         )
     }
+}
+
+/// The JSON body of an operation; its name must be a plain identifier (it
+/// goes into a header).
+fn encode<Req: Serialize + ?Sized>(operation: &str, request: &Req) -> Result<Vec<u8>> {
+    if operation.is_empty() || !operation.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::config(format!(
+            "{operation:?} is not an operation name (letters and digits, e.g. ListUsers)"
+        )));
+    }
+    serde_json::to_vec(request)
+        .map_err(|err| Error::config(format!("cannot encode the {operation} request: {err}")))
 }
 
 /// Whether an operation may be sent twice with the same effect as once,
@@ -174,9 +265,14 @@ fn decode_success<Resp: DeserializeOwned>(
 }
 
 /// Reads a Cognito error answer: `__type` (any `prefix#` stripped) or
-/// `X-Amzn-ErrorType` (any `:suffix` stripped), and `message`. A body that
-/// is not JSON still gives an error, named `UnexpectedResponse`.
+/// `X-Amzn-ErrorType` (any `:suffix` stripped), and `message`; or the XML
+/// AWS's authentication front end answers with (`<Code>`, `<Message>`:
+/// `SignatureDoesNotMatch`, `InvalidClientTokenId`). A body that is
+/// neither still gives an error, named `UnexpectedResponse`.
 pub(crate) fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> ServiceError {
+    if let Some(error) = parse_xml_error(status, headers, body) {
+        return error;
+    }
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let from_body = json
         .as_ref()
@@ -201,6 +297,36 @@ pub(crate) fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -
         ),
     };
     ServiceError::new(name, message, status).with_request_id(request_id(headers))
+}
+
+/// `<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error>
+/// <RequestId>…</RequestId></ErrorResponse>`, as far as it names an error.
+fn parse_xml_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Option<ServiceError> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.trim_start().starts_with('<') {
+        return None;
+    }
+    let name = xml_text(text, "Code").and_then(|code| clean_error_name(&code))?;
+    let message = xml_text(text, "Message").unwrap_or_else(|| format!("HTTP {status}"));
+    let request_id = request_id(headers).or_else(|| xml_text(text, "RequestId"));
+    Some(ServiceError::new(name, message, status).with_request_id(request_id))
+}
+
+/// The text of the first `<element>` (no attributes, no nesting), its
+/// five predefined entities decoded.
+fn xml_text(text: &str, element: &str) -> Option<String> {
+    let open = format!("<{element}>");
+    let close = format!("</{element}>");
+    let start = text.find(&open)? + open.len();
+    let length = text.get(start..)?.find(&close)?;
+    let raw = text.get(start..start + length)?;
+    let decoded = raw
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    Some(decoded.trim().to_owned())
 }
 
 /// The error name without any `prefix#` or `:suffix`; `None` when nothing
@@ -312,6 +438,66 @@ mod tests {
             br##"{"__type":"#"}"##,
         );
         assert_eq!(fallback.name(), "LimitExceededException");
+    }
+
+    /// AWS's authentication front end (and moto with its IAM checks on)
+    /// answers in XML.
+    #[test]
+    fn xml_error_answers() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ErrorResponse>
+  <Errors><Error>
+    <Code>SignatureDoesNotMatch</Code>
+    <Message>The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key &amp; signing method.</Message>
+  </Error></Errors>
+  <RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>
+</ErrorResponse>"#;
+        let error = parse_error(403, &http::HeaderMap::new(), body);
+        assert_eq!(error.name(), "SignatureDoesNotMatch");
+        assert!(
+            error
+                .message()
+                .ends_with("Secret Access Key & signing method.")
+        );
+        assert_eq!(error.status(), 403);
+        assert_eq!(
+            error.request_id(),
+            Some("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE")
+        );
+        assert_eq!(
+            Failure::of_answer(403, Some(error.name())),
+            Failure::Final,
+            "a wrong key is not retried"
+        );
+
+        let unknown_key = parse_error(
+            403,
+            &http::HeaderMap::new(),
+            b"<ErrorResponse><Error><Code>InvalidClientTokenId</Code></Error></ErrorResponse>",
+        );
+        assert_eq!(unknown_key.name(), "InvalidClientTokenId");
+        assert_eq!(unknown_key.message(), "HTTP 403");
+
+        for not_an_error in [
+            &b"<html><body>bad gateway</body></html>"[..],
+            b"<Code></Code>",
+            b"<Code>x",
+        ] {
+            let error = parse_error(502, &http::HeaderMap::new(), not_an_error);
+            assert_eq!(error.name(), "UnexpectedResponse");
+        }
+    }
+
+    #[test]
+    fn operation_names_are_identifiers() {
+        for bad in ["", "List Users", "ListUsers\r\nX-Evil: 1", "Admin/GetUser"] {
+            assert_eq!(
+                encode(bad, &serde_json::json!({})).unwrap_err().kind(),
+                "config",
+                "{bad:?}"
+            );
+        }
+        assert!(encode("AdminGetUser", &serde_json::json!({})).is_ok());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! `cognito-auth`: verify and decode Cognito tokens, sign in, refresh,
-//! revoke and fetch machine tokens from the command line.
+//! revoke, fetch machine tokens and call any user-pools operation from the
+//! command line.
 //!
 //! Output is one JSON object on stdout. Exit status: 0 success (a valid
 //! token), 1 an invalid token or an error answer from Cognito, 2 usage,
 //! configuration or I/O errors (message on stderr).
 
+mod call;
 mod deny;
 mod session;
 
@@ -38,7 +40,8 @@ enum Command {
         /// The token.
         token: String,
     },
-    /// Sign in with a password (USER_PASSWORD_AUTH, or USER_SRP_AUTH with --srp).
+    /// Sign in with a password (USER_PASSWORD_AUTH; USER_SRP_AUTH with --srp;
+    /// AdminInitiateAuth, signed, with --admin).
     Login(session::LoginArgs),
     /// Get new tokens with a refresh token (REFRESH_TOKEN_AUTH).
     Refresh(session::RefreshArgs),
@@ -49,6 +52,9 @@ enum Command {
     /// Deny a session, a token or a user's tokens on every instance (the
     /// revocation list on Redis).
     Deny(deny::DenyArgs),
+    /// Send any user-pools operation (signed with --sign); prints the
+    /// answer's JSON.
+    Call(call::CallArgs),
 }
 
 #[derive(clap::Args)]
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
         Command::Revoke(args) => session::run(session::revoke(args)),
         Command::Token(args) => session::run(session::token(args)),
         Command::Deny(args) => deny::deny(args),
+        Command::Call(args) => session::run(call::call(args)),
     }
 }
 
@@ -258,11 +265,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|err| fail(&format!("cannot start the runtime: {err}")))
 }
 
+/// One line of JSON on stdout. A reader that went away (`| head`) is not
+/// an error worth a panic: the output is simply not read.
 fn print_json(value: &Value) {
-    println!("{value}");
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{value}").and_then(|()| stdout.flush());
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("cognito-auth: {message}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "cognito-auth: {message}");
     ExitCode::from(2)
 }

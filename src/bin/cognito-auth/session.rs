@@ -5,21 +5,66 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
 use cognito_auth::Error;
-use cognito_auth::client::{AuthOutcome, CognitoClient, Secret, TokenEndpoint, Tokens};
+use cognito_auth::client::{
+    AuthOutcome, CREDENTIAL_VARIABLES, CognitoClient, EnvironmentCredentials, Secret,
+    TokenEndpoint, Tokens,
+};
 use serde_json::{Value, json};
 
 use super::{fail, print_json, runtime};
 
 /// Where the Cognito API is.
 #[derive(Args)]
-#[command(group(ArgGroup::new("target").required(true).args(["region", "endpoint"])))]
+#[command(group(ArgGroup::new("target").required(true).multiple(true).args(["region", "endpoint"])))]
 pub(crate) struct Target {
-    /// The AWS region (endpoint cognito-idp.{region}.amazonaws.com).
+    /// The AWS region (endpoint cognito-idp.{region}.amazonaws.com); with
+    /// --endpoint, the region signed calls name.
     #[arg(long)]
     region: Option<String>,
     /// An explicit endpoint URL (an emulator, a VPC endpoint).
     #[arg(long)]
     endpoint: Option<String>,
+}
+
+impl Target {
+    /// A client of the target; `signed`: with credentials from the
+    /// environment and the signing region (`--region`, else `AWS_REGION`
+    /// or `AWS_DEFAULT_REGION`). Fails before anything is sent when either
+    /// is missing.
+    pub(crate) fn client(&self, signed: bool) -> Result<CognitoClient, Error> {
+        let builder = CognitoClient::builder();
+        let mut builder = match (&self.region, &self.endpoint) {
+            (_, Some(endpoint)) => builder.endpoint(endpoint),
+            (Some(region), None) => builder.region(region),
+            (None, None) => return Err(Error::Config("give --region or --endpoint".into())),
+        };
+        if signed {
+            let region = self
+                .region
+                .clone()
+                .or_else(|| environment("AWS_REGION"))
+                .or_else(|| environment("AWS_DEFAULT_REGION"))
+                .ok_or_else(|| {
+                    Error::Config(
+                        "a signed call needs its region: give --region, or set AWS_REGION or \
+                         AWS_DEFAULT_REGION"
+                            .into(),
+                    )
+                })?;
+            let credentials = EnvironmentCredentials::new().read().map_err(|_| {
+                Error::Credentials(format!(
+                    "--sign found none in the environment (looked for {}; the first two are needed)",
+                    CREDENTIAL_VARIABLES.join(", ")
+                ))
+            })?;
+            builder = builder.credentials(credentials).signing_region(region);
+        }
+        builder.build()
+    }
+}
+
+fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 /// Where the app client secret comes from. Arguments are visible to other
@@ -90,9 +135,13 @@ pub(crate) struct LoginArgs {
     #[command(flatten)]
     client_secret: ClientSecret,
     /// Use USER_SRP_AUTH: the password never leaves this machine.
-    #[arg(long, requires = "user_pool_id")]
+    #[arg(long, requires = "user_pool_id", conflicts_with = "admin")]
     srp: bool,
-    /// The user pool id (needed by --srp).
+    /// Sign in on the server: AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH),
+    /// signed with credentials from the environment.
+    #[arg(long, requires = "user_pool_id")]
+    admin: bool,
+    /// The user pool id (needed by --srp and --admin).
     #[arg(long)]
     user_pool_id: Option<String>,
     #[command(flatten)]
@@ -165,27 +214,18 @@ pub(crate) fn run(command: impl Future<Output = Result<Value, Error>>) -> ExitCo
     }
 }
 
-fn client(target: &Target) -> Result<CognitoClient, Error> {
-    let builder = CognitoClient::builder();
-    match (&target.region, &target.endpoint) {
-        (_, Some(endpoint)) => builder.endpoint(endpoint),
-        (Some(region), None) => builder.region(region),
-        (None, None) => return Err(Error::Config("give --region or --endpoint".into())),
-    }
-    .build()
-}
-
 pub(crate) async fn login(args: LoginArgs) -> Result<Value, Error> {
     let password = match (&args.password, args.password_stdin) {
         (Some(password), false) => Secret::new(password.as_str()),
         _ => read_line_secret("the password")?,
     };
-    let mut app = client(&args.target)?.app_client(&args.client_id);
+    let mut app = args.target.client(args.admin)?.app_client(&args.client_id);
     if let Some(secret) = args.client_secret.get()? {
         app = app.with_secret(secret);
     }
-    let outcome = match (&args.user_pool_id, args.srp) {
-        (Some(pool), true) => app.sign_in_srp(pool, &args.username, &password).await?,
+    let outcome = match (&args.user_pool_id, args.srp, args.admin) {
+        (Some(pool), true, _) => app.sign_in_srp(pool, &args.username, &password).await?,
+        (Some(pool), _, true) => app.admin_sign_in(pool, &args.username, &password).await?,
         _ => app.sign_in(&args.username, &password).await?,
     };
     Ok(outcome_json(outcome))
@@ -193,7 +233,7 @@ pub(crate) async fn login(args: LoginArgs) -> Result<Value, Error> {
 
 pub(crate) async fn refresh(args: RefreshArgs) -> Result<Value, Error> {
     let refresh_token = args.refresh_token.get()?;
-    let mut app = client(&args.target)?.app_client(&args.client_id);
+    let mut app = args.target.client(false)?.app_client(&args.client_id);
     if let Some(secret) = args.client_secret.get()? {
         app = app.with_secret(secret);
     }
@@ -205,7 +245,7 @@ pub(crate) async fn refresh(args: RefreshArgs) -> Result<Value, Error> {
 
 pub(crate) async fn revoke(args: RevokeArgs) -> Result<Value, Error> {
     let refresh_token = args.refresh_token.get()?;
-    let mut app = client(&args.target)?.app_client(&args.client_id);
+    let mut app = args.target.client(false)?.app_client(&args.client_id);
     if let Some(secret) = args.client_secret.get()? {
         app = app.with_secret(secret);
     }
