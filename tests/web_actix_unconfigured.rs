@@ -3,39 +3,16 @@
 //! data. Alone in its test binary, so the one-time log line it checks is
 //! this test's own.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod log_capture;
 
 use actix_web::http::header;
 use actix_web::{App, test, web};
 use cognito_auth::actix::{AccessToken, Optional};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[actix_web::test]
 async fn nothing_configured_is_loud_not_anonymous() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::ERROR)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish(),
-    )
-    .unwrap();
+    let (capture, subscriber) = log_capture::Capture::subscriber();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
     let app = test::init_service(
         App::new()
             .route(
@@ -75,7 +52,7 @@ async fn nothing_configured_is_loud_not_anonymous() {
     // log is the only trace, and it is there.
     assert_eq!(status("/option").await, 200);
     assert_eq!(status("/required").await, 500);
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let errors: Vec<&str> = logs.lines().filter(|line| line.contains("ERROR")).collect();
     assert_eq!(errors.len(), 1, "logged once: {logs}");
     assert!(errors[0].contains("Optional<T>"), "{logs}");
