@@ -455,24 +455,27 @@ async fn a_redirect_followed_by_your_client_is_held_to_the_url_policy() {
 #[tokio::test]
 async fn the_jwks_uri_is_discovered_again_on_the_ttl() {
     let pool = MockPool::start().await.unwrap();
+    // Everything slow (an RSA key, two tokens) is made before the TTL
+    // starts to run, so that a slow machine cannot let it pass early.
+    let stranger = SigningKey::generate(Algorithm::RS256).unwrap();
+    let unknown = pool.id_token().signed_by(&stranger).sign().unwrap();
+    let token = pool.id_token().sign().unwrap();
+    let ttl = Duration::from_secs(2);
     let verifier = Verifier::builder()
         .oidc(
             cognito_auth::OidcIssuer::new(pool.issuer())
                 .audience(pool.client_id())
                 .algorithms([Algorithm::RS256]),
         )
-        .jwks_ttl(Duration::from_millis(600))
+        .jwks_ttl(ttl)
         .kid_miss_cooldown(Duration::ZERO)
         .build()
         .unwrap();
-    let token = pool.id_token().sign().unwrap();
     verifier.verify(&token).await.unwrap();
     assert_eq!((pool.discovery_requests(), pool.jwks_requests()), (1, 1));
-    let stranger = SigningKey::generate(Algorithm::RS256).unwrap();
-    let unknown = pool.id_token().signed_by(&stranger).sign().unwrap();
     assert_eq!(kind_of(&verifier, &unknown).await, "unknown_kid");
     assert_eq!((pool.discovery_requests(), pool.jwks_requests()), (1, 2));
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
     verifier.verify(&token).await.unwrap();
     wait_for("the refresh after the TTL", || pool.jwks_requests() == 3).await;
     assert_eq!(pool.discovery_requests(), 2);

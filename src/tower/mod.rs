@@ -32,6 +32,14 @@ mod service;
 #[cfg(feature = "sessions")]
 mod session;
 
+/// The service that was polled ready, to handle this request; a clone
+/// takes its place for the next one (tower's rule for services that move
+/// into a future).
+pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
+    let clone = service.clone();
+    std::mem::replace(service, clone)
+}
+
 pub use future::{GuardFuture, ResponseFuture};
 pub use layer::{AuthLayer, RequireLayer};
 pub use service::{AuthService, RequireService};

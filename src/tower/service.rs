@@ -40,10 +40,7 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let verification = self.authenticator.authenticate_or_render_http(&request);
-        // The service that was polled ready handles this request; a clone
-        // takes its place for the next one.
-        let clone = self.inner.clone();
-        let ready = std::mem::replace(&mut self.inner, clone);
+        let ready = super::take_ready(&mut self.inner);
         ResponseFuture::new(verification, ready, request)
     }
 }

@@ -239,6 +239,13 @@ impl Authenticator {
     /// set up wrongly at ERROR); the answer carries them only with
     /// [`verbose_errors`](Self::verbose_errors).
     pub fn render(&self, rejection: &AuthRejection) -> Reply {
+        self.log_rejection(rejection);
+        self.0.renderer.render(rejection, &self.0.context)
+    }
+
+    /// Logs a refusal: a refused token at DEBUG, keys that cannot be had
+    /// at WARN, a server set up wrongly at ERROR.
+    pub(crate) fn log_rejection(&self, rejection: &AuthRejection) {
         let kind = rejection
             .error()
             .map_or(rejection.error_code(), Error::kind);
@@ -251,7 +258,13 @@ impl Authenticator {
             }
             _ => tracing::debug!(kind, reason = %rejection.description(), "request refused"),
         }
-        self.0.renderer.render(rejection, &self.0.context)
+    }
+
+    /// What answers tell of a refusal (see
+    /// [`verbose_errors`](Self::verbose_errors)).
+    #[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+    pub(crate) fn describe(&self, rejection: &AuthRejection) -> String {
+        self.0.context.description_of(rejection)
     }
 
     fn authentication(&self, token: Option<VerifiedToken>) -> Authentication {
