@@ -169,6 +169,12 @@ pub enum Error {
     #[error("revocation list unavailable: {0}")]
     RevocationUnavailable(String),
 
+    /// The issuer resolver could not say whether the token's issuer is a
+    /// tenant (its error is the message); nothing was remembered, the
+    /// next token asks again.
+    #[error("issuer resolver unavailable: {0}")]
+    IssuerUnavailable(String),
+
     /// The session store could not be read or written: a browser sign-in,
     /// sign-out or refresh could not be completed.
     #[error("session store unavailable: {0}")]
@@ -298,6 +304,7 @@ impl Error {
             Error::Revoked(_) => "revoked",
             Error::RevocationUnavailable(_) => "revocation_unavailable",
             Error::SessionUnavailable(_) => "session_unavailable",
+            Error::IssuerUnavailable(_) => "issuer_unavailable",
             Error::Custom(_) => "custom",
             Error::Config(_) => "config",
             Error::Service(_) => "service",
@@ -345,6 +352,9 @@ impl Error {
                 "the revocation list cannot be checked right now; try again later"
             }
             Error::SessionUnavailable(_) => "sessions cannot be read right now; try again later",
+            Error::IssuerUnavailable(_) => {
+                "the token's issuer cannot be looked up right now; try again later"
+            }
             Error::Custom(_) => "the token was refused",
             Error::Config(_) | Error::Service(_) | Error::Transport(_) | Error::Credentials(_) => {
                 "the server could not check the token"
@@ -374,6 +384,7 @@ impl Error {
             Error::JwksUnavailable { .. }
                 | Error::RevocationUnavailable(_)
                 | Error::SessionUnavailable(_)
+                | Error::IssuerUnavailable(_)
                 | Error::Config(_)
                 | Error::Service(_)
                 | Error::Transport(_)
@@ -511,6 +522,7 @@ mod tests {
             Error::Revoked("x".into()),
             Error::RevocationUnavailable("x".into()),
             Error::SessionUnavailable("x".into()),
+            Error::IssuerUnavailable("x".into()),
             Error::custom("x"),
             Error::config("x"),
             Error::Service(Box::new(ServiceError::new("X", "y", 400))),

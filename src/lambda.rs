@@ -264,6 +264,9 @@ fn refusal(err: Error) -> AuthorizerError {
 /// or the token alone.
 fn bearer_value(value: &str) -> Option<&str> {
     let value = value.trim();
+    if value.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
     let token = match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
         Some(_) => return None,

@@ -73,9 +73,9 @@ pub mod client;
 pub mod fuzzing;
 
 pub use claims::{AccessClaims, IdClaims, Match, NameSet, Requirement, TokenUse, VerifiedToken};
-pub use config::{CognitoPool, OidcIssuer};
+pub use config::{CognitoPool, IssuerResolver, OidcIssuer, Resolution, ResolveFuture, Tenant};
 pub use error::{Error, Result, ServiceError};
 pub use jsonwebtoken::Algorithm;
 pub use token::{UnverifiedToken, decode_unverified};
 pub use transport::retry::RetryPolicy;
-pub use verifier::{DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder};
+pub use verifier::{DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TENANT_CACHE, Verifier, VerifierBuilder};

@@ -136,7 +136,8 @@ pub struct OauthRequests {
     pub logouts: u64,
 }
 
-/// Options for a [`MockPool`]: region, pool id, client id, issuer form.
+/// Options for a [`MockPool`]: region, pool id, client id, issuer form,
+/// signing keys.
 #[derive(Debug, Clone)]
 #[must_use = "call .start().await"]
 pub struct MockPoolBuilder {
@@ -145,6 +146,7 @@ pub struct MockPoolBuilder {
     client_id: Option<String>,
     client_secret: Option<String>,
     aws_issuer: bool,
+    keys: Option<(SigningKey, SigningKey)>,
 }
 
 impl MockPool {
@@ -162,6 +164,7 @@ impl MockPool {
             client_id: None,
             client_secret: None,
             aws_issuer: false,
+            keys: None,
         }
     }
 
@@ -379,7 +382,15 @@ impl MockPoolBuilder {
         self
     }
 
-    /// Generates the keys and starts the server on 127.0.0.1.
+    /// Signs with these keys (the ID token's, the access token's) instead
+    /// of generating two: many pools start fast, sharing key material.
+    pub fn signing_keys(mut self, id_key: SigningKey, access_key: SigningKey) -> Self {
+        self.keys = Some((id_key, access_key));
+        self
+    }
+
+    /// Generates the keys (unless given) and starts the server on
+    /// 127.0.0.1.
     pub async fn start(self) -> Result<MockPool> {
         crate::keys::crypto::install_jsonwebtoken_provider();
         let pool_id = self
@@ -388,8 +399,13 @@ impl MockPoolBuilder {
         let client_id = self
             .client_id
             .unwrap_or_else(|| alphanumerics(26).to_lowercase());
-        let id_key = SigningKey::generate(Algorithm::RS256)?;
-        let access_key = SigningKey::generate(Algorithm::RS256)?;
+        let (id_key, access_key) = match self.keys {
+            Some(keys) => keys,
+            None => (
+                SigningKey::generate(Algorithm::RS256)?,
+                SigningKey::generate(Algorithm::RS256)?,
+            ),
+        };
         // The listener is bound first so the issuer can name the port.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::issuers::IssuerTable;
+use super::tenants::Tenants;
 use super::token_cache::{self, TokenCache};
 use super::{CustomCheck, Inner, Verifier};
 use crate::claims::VerifiedToken;
 use crate::clock::{self, Clock};
-use crate::config::{CognitoPool, OidcIssuer};
+use crate::config::{CognitoPool, IssuerResolver, OidcIssuer};
 use crate::error::{Error, Result};
 use crate::keys::{CacheOptions, Fetcher, KeyStore, crypto, fetch};
 use crate::revocation::RevocationList;
@@ -34,6 +35,7 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 32 * 1024;
 /// | [`max_jwks_bytes`](Self::max_jwks_bytes) | 256 KiB |
 /// | [`allow_insecure_http`](Self::allow_insecure_http) | off (HTTPS, or HTTP to loopback) |
 /// | [`verified_token_cache`](Self::verified_token_cache) | 10 000 tokens, 64 MiB ([off](Self::no_verified_token_cache)) |
+/// | [`tenant_cache`](Self::tenant_cache) | 10 000 issuers, 1 h (with a [resolver](Self::resolve_issuers)) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -61,7 +63,13 @@ pub struct VerifierBuilder {
     clock: Option<Clock>,
     token_cache: Option<(u64, u64)>,
     revocation: Option<RevocationList>,
+    resolver: Option<Arc<dyn IssuerResolver>>,
+    tenant_cache: (u64, Duration),
 }
+
+/// The default bound of the tenants a resolver found: 10 000 issuers, each
+/// answer (refusals too) remembered for an hour.
+pub const DEFAULT_TENANT_CACHE: (u64, Duration) = (10_000, Duration::from_secs(3600));
 
 impl Default for VerifierBuilder {
     fn default() -> Self {
@@ -83,6 +91,8 @@ impl Default for VerifierBuilder {
                 token_cache::DEFAULT_MAX_BYTES,
             )),
             revocation: None,
+            resolver: None,
+            tenant_cache: DEFAULT_TENANT_CACHE,
         }
     }
 }
@@ -227,6 +237,42 @@ impl VerifierBuilder {
         self
     }
 
+    /// Accepts issuers the verifier is not built with: for a token whose
+    /// (unverified) `iss` is not configured, `resolver` is asked for its
+    /// configuration — a [`CognitoPool`] or [`OidcIssuer`] for exactly
+    /// that issuer — or refuses it (`None`: `invalid_issuer`, and no key
+    /// is fetched for it). Asked once per issuer, concurrent tokens of a
+    /// new one sharing the call; answers and refusals are remembered
+    /// ([`tenant_cache`](Self::tenant_cache)). A resolver error is
+    /// `issuer_unavailable` (503), not remembered. Each tenant's keys are
+    /// cached like any pool's.
+    ///
+    /// ```
+    /// use cognito_auth::{Resolution, Tenant};
+    /// use cognito_auth::{CognitoPool, TokenUse, Verifier};
+    ///
+    /// async fn tenant_of(iss: String) -> Resolution {
+    ///     // Look the issuer up in your tenant table; never fetch it.
+    ///     let known = iss.starts_with("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_");
+    ///     Ok(known.then(|| {
+    ///         Tenant::from(CognitoPool::from_issuer(iss).token_use(TokenUse::Access).any_client())
+    ///     }))
+    /// }
+    /// let verifier = Verifier::builder().resolve_issuers(tenant_of).build()?;
+    /// # Ok::<(), cognito_auth::Error>(())
+    /// ```
+    pub fn resolve_issuers(mut self, resolver: impl IssuerResolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Bounds of what the [resolver](Self::resolve_issuers) said: at most
+    /// `max_issuers` answers, each for `ttl` (default 10 000 and 1 h).
+    pub fn tenant_cache(mut self, max_issuers: u64, ttl: Duration) -> Self {
+        self.tenant_cache = (max_issuers, ttl);
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests.
     pub fn clock(mut self, now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(now));
@@ -260,6 +306,20 @@ impl VerifierBuilder {
             )
             .map_err(Error::config)?,
         };
+        if self.pools.is_empty() && self.oidc.is_empty() && self.resolver.is_none() {
+            return Err(Error::config(
+                "no issuer configured: add a CognitoPool, an OidcIssuer or a resolver",
+            ));
+        }
+        let tenants = self.resolver.map(|resolver| {
+            Tenants::new(
+                resolver,
+                self.tenant_cache,
+                fetcher.clone(),
+                self.cache.clone(),
+                self.allow_insecure_http,
+            )
+        });
         let mut store = KeyStore::new(fetcher, self.cache);
         let issuers = IssuerTable::build(
             &self.pools,
@@ -271,6 +331,7 @@ impl VerifierBuilder {
             inner: Arc::new(Inner {
                 issuers,
                 store: Arc::new(store),
+                tenants,
                 leeway: self.leeway.as_secs(),
                 max_token_bytes: self.max_token_bytes,
                 custom: self.custom,
@@ -299,6 +360,8 @@ impl fmt::Debug for VerifierBuilder {
             .field("custom_check", &self.custom.is_some())
             .field("token_cache", &self.token_cache)
             .field("revocation", &self.revocation)
+            .field("resolver", &self.resolver.is_some())
+            .field("tenant_cache", &self.tenant_cache)
             .finish_non_exhaustive()
     }
 }

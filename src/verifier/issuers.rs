@@ -9,7 +9,7 @@ use jsonwebtoken::Algorithm;
 use reqwest::Url;
 
 use crate::claims::Requirement;
-use crate::config::{ClientRule, CognitoPool, JwksChoice, OidcIssuer, TokenUseRule};
+use crate::config::{ClientRule, CognitoPool, JwksChoice, OidcIssuer, Tenant, TokenUseRule};
 use crate::error::{Error, Result};
 use crate::keys::{KeySet, KeyStore, Location, SourceId, alg_name};
 use crate::transport::url_policy::check_url;
@@ -66,11 +66,6 @@ impl IssuerTable {
         store: &mut KeyStore,
         allow_insecure_http: bool,
     ) -> Result<Self> {
-        if pools.is_empty() && oidc.is_empty() {
-            return Err(Error::config(
-                "no issuer configured: add a CognitoPool or an OidcIssuer",
-            ));
-        }
         let mut entries = Vec::new();
         for pool in pools {
             entries.extend(lower_cognito(pool, store, allow_insecure_http)?);
@@ -110,43 +105,89 @@ impl IssuerTable {
 
     /// The issuers whose keys may verify a token naming `iss` (unverified):
     /// that issuer when it is configured, else every issuer that is not
-    /// fetched on demand.
-    pub(crate) fn candidates(&self, iss: Option<&str>) -> Candidates<'_> {
+    /// fetched on demand. `store` holds the table's key sources.
+    pub(crate) fn candidates<'a>(
+        &'a self,
+        iss: Option<&str>,
+        store: &'a Arc<KeyStore>,
+    ) -> Candidates<'a> {
         match iss.and_then(|iss| self.get(iss)) {
-            Some(entry) => Candidates::One(entry),
-            None => Candidates::Primary(&self.entries),
+            Some(entry) => Candidates::One(Candidate { entry, store }),
+            None => Candidates::Primary(&self.entries, store),
         }
+    }
+
+    /// Lowers a resolver's answer for `iss` into its issuer entry, its key
+    /// source added to `store`. `None` when the configuration is for
+    /// another issuer (a resolver must answer for the issuer it was asked
+    /// about, or the answer could let one tenant's tokens pass as
+    /// another's).
+    pub(crate) fn lower_tenant(
+        tenant: &Tenant,
+        iss: &str,
+        store: &mut KeyStore,
+        allow_insecure_http: bool,
+    ) -> Result<Option<IssuerEntry>> {
+        let entries = match tenant {
+            Tenant::Cognito(pool) => lower_cognito(pool, store, allow_insecure_http)?,
+            Tenant::Oidc(issuer) => vec![lower_oidc(issuer, store, allow_insecure_http)?],
+        };
+        Ok(entries
+            .into_iter()
+            .find(|entry| &*entry.iss == iss)
+            .map(|mut entry| {
+                entry.on_demand = false;
+                entry
+            }))
     }
 }
 
-/// The issuers whose keys may verify a token: the one its `iss` names, or
-/// every issuer that is not on demand.
+/// One issuer that may verify a token, and the store holding its keys.
+#[derive(Clone, Copy)]
+pub(crate) struct Candidate<'a> {
+    pub(crate) entry: &'a IssuerEntry,
+    pub(crate) store: &'a Arc<KeyStore>,
+}
+
+impl Candidate<'_> {
+    /// Whether two candidates read the same key source.
+    pub(crate) fn same_source(&self, other: &Candidate<'_>) -> bool {
+        Arc::ptr_eq(self.store, other.store) && self.entry.source == other.entry.source
+    }
+}
+
+/// The issuers whose keys may verify a token: the one its `iss` names (a
+/// configured issuer or a resolved tenant), or every configured issuer
+/// that is not on demand.
 #[derive(Clone, Copy)]
 pub(crate) enum Candidates<'a> {
-    One(&'a IssuerEntry),
-    Primary(&'a [IssuerEntry]),
+    One(Candidate<'a>),
+    Primary(&'a [IssuerEntry], &'a Arc<KeyStore>),
 }
 
 impl<'a> Candidates<'a> {
-    /// Whether the token's `iss` is a configured issuer: only then may its
+    /// Whether the token's `iss` is an accepted issuer: only then may its
     /// keys be fetched.
     pub(crate) fn names_configured_issuer(self) -> bool {
         matches!(self, Candidates::One(_))
     }
 
-    pub(crate) fn iter(self) -> impl Iterator<Item = &'a IssuerEntry> {
-        let (one, all) = match self {
-            Candidates::One(entry) => (Some(entry), &[][..]),
-            Candidates::Primary(entries) => (None, entries),
+    pub(crate) fn iter(self) -> impl Iterator<Item = Candidate<'a>> {
+        let (one, all, store) = match self {
+            Candidates::One(candidate) => (Some(candidate), &[][..], candidate.store),
+            Candidates::Primary(entries, store) => (None, entries, store),
         };
-        one.into_iter()
-            .chain(all.iter().filter(|entry| !entry.on_demand))
+        one.into_iter().chain(
+            all.iter()
+                .filter(|entry| !entry.on_demand)
+                .map(move |entry| Candidate { entry, store }),
+        )
     }
 
     /// The algorithms any candidate accepts, for the error message.
     pub(crate) fn accepted_algs(self) -> String {
         let mut names: Vec<&str> = Vec::new();
-        for entry in self.iter() {
+        for Candidate { entry, .. } in self.iter() {
             for alg in &entry.rules.algorithms {
                 let name = alg_name(*alg);
                 if !names.contains(&name) {

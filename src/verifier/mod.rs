@@ -5,12 +5,14 @@
 //! | `mod.rs` | [`Verifier::verify`]: size, parse, algorithm and `kid`, key, signature, then the claim checks, the custom check, the verified-token cache |
 //! | `builder.rs` | [`VerifierBuilder`]: every knob and its default, validation of the configuration |
 //! | `issuers.rs` | the issuer table: pools and OIDC issuers lowered into an expected `iss`, a key source and rules |
+//! | `tenants.rs` | issuers found after start-up by a resolver, remembered (refusals too) |
 //! | `checks.rs` | the claim checks after the signature: time, `iss`, token use, client, scopes, groups |
 //! | `token_cache.rs` | tokens already verified, answered without the RSA operation |
 
 mod builder;
 mod checks;
 mod issuers;
+mod tenants;
 mod token_cache;
 
 use std::fmt;
@@ -19,7 +21,7 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 
-pub use builder::{DEFAULT_MAX_TOKEN_BYTES, VerifierBuilder};
+pub use builder::{DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TENANT_CACHE, VerifierBuilder};
 
 use crate::claims::{AccessClaims, IdClaims, Parts, VerifiedToken};
 use crate::clock::Clock;
@@ -27,7 +29,8 @@ use crate::error::{Error, Result, echo, echo_opt};
 use crate::keys::{CachedKey, KeyStore, PublicJwk};
 use crate::revocation::RevocationList;
 use crate::token::{self, HeaderAlg};
-use issuers::{Candidates, IssuerEntry, IssuerTable};
+use issuers::{Candidate, Candidates, IssuerTable};
+use tenants::{TenantIssuer, Tenants};
 pub(crate) use token_cache::CachedVerification;
 use token_cache::TokenCache;
 
@@ -68,6 +71,7 @@ pub struct Verifier {
 struct Inner {
     issuers: IssuerTable,
     store: Arc<KeyStore>,
+    tenants: Option<Tenants>,
     leeway: u64,
     max_token_bytes: usize,
     custom: Option<CustomCheck>,
@@ -99,11 +103,35 @@ impl Verifier {
         let parsed = token::parse(token)?;
         let claims = token::claims(&parsed.payload)?;
         // 3. algorithm and kid. `iss` is unverified here: it only narrows
-        // the configured issuers whose keys are tried.
-        let candidates = inner.issuers.candidates(claims.iss.as_deref());
+        // the configured issuers whose keys are tried (and, with a
+        // resolver, names the tenant asked about).
+        let mut candidates = inner
+            .issuers
+            .candidates(claims.iss.as_deref(), &inner.store);
+        let tenant: Option<Arc<TenantIssuer>>;
+        if let (false, Some(tenants), Some(iss)) = (
+            candidates.names_configured_issuer(),
+            &inner.tenants,
+            claims.iss.as_deref(),
+        ) {
+            tenant = tenants.find(iss).await?;
+            match &tenant {
+                Some(found) => candidates = Candidates::One(found.candidate()),
+                // Refused, and no configured issuer's keys to try.
+                None if candidates.iter().next().is_none() => {
+                    return Err(Error::InvalidIssuer {
+                        expected: "an issuer the resolver accepts".to_owned(),
+                        found: echo(iss),
+                    });
+                }
+                None => {}
+            }
+        }
         let alg = match parsed.header.alg {
             HeaderAlg::Known(alg)
-                if candidates.iter().any(|entry| entry.rules.accepts_alg(alg)) =>
+                if candidates
+                    .iter()
+                    .any(|candidate| candidate.entry.rules.accepts_alg(alg)) =>
             {
                 alg
             }
@@ -135,13 +163,14 @@ impl Verifier {
         let mut cached = None;
         for candidate in candidates
             .iter()
-            .filter(|entry| entry.rules.accepts_alg(alg))
+            .filter(|candidate| candidate.entry.rules.accepts_alg(alg))
         {
-            let lookup = inner
-                .store
-                .with_cached_key(candidate.source, kid, |key, generation| {
-                    check(key).map(|()| (key.fingerprint, generation))
-                });
+            let lookup =
+                candidate
+                    .store
+                    .with_cached_key(candidate.entry.source, kid, |key, generation| {
+                        check(key).map(|()| (key.fingerprint, generation))
+                    });
             match lookup {
                 CachedKey::Found(outcome) => {
                     cached = Some((candidate, outcome?));
@@ -151,7 +180,7 @@ impl Verifier {
                 CachedKey::Miss => {}
             }
         }
-        let (entry, (key_fingerprint, key_generation)) = match cached {
+        let (Candidate { entry, store }, (key_fingerprint, key_generation)) = match cached {
             Some(found) => found,
             // A token naming an issuer that is not configured can only
             // fail: its keys may be tried when they are cached (so the
@@ -159,14 +188,20 @@ impl Verifier {
             // fetched for it.
             None if !candidates.names_configured_issuer() => {
                 return Err(Error::InvalidIssuer {
-                    expected: inner.issuers.names(),
+                    expected: match inner.tenants {
+                        Some(_) => format!(
+                            "{} or an issuer the resolver accepts",
+                            inner.issuers.names()
+                        ),
+                        None => inner.issuers.names(),
+                    },
                     found: echo_opt(claims.iss.as_deref()),
                 });
             }
             None => {
-                let (entry, key, generation) = self.find_key(candidates, alg, kid).await?;
+                let (candidate, key, generation) = self.find_key(candidates, alg, kid).await?;
                 check(&key)?;
-                (entry, (key.fingerprint, generation))
+                (candidate, (key.fingerprint, generation))
             }
         };
         // 7. exp / nbf
@@ -208,7 +243,7 @@ impl Verifier {
                 cache.insert(CachedVerification::new(
                     token,
                     verified.clone(),
-                    entry.source,
+                    (Arc::clone(store), entry.source),
                     (key_fingerprint, key_generation),
                     revocation_seen,
                     seconds_left,
@@ -248,7 +283,7 @@ impl Verifier {
         let slack = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
         let now = (inner.clock)();
         let fresh = now < entry.verified.expires_at().saturating_add(slack);
-        let key_unchanged = inner.store.key_unchanged(
+        let key_unchanged = entry.store.key_unchanged(
             entry.source,
             &entry.kid,
             entry.key_fingerprint,
@@ -272,6 +307,12 @@ impl Verifier {
             check(&entry.verified)?;
         }
         Ok(Some(entry.verified.clone()))
+    }
+
+    /// How many times the issuer resolver was asked (diagnostics; 0
+    /// without one).
+    pub fn resolver_calls(&self) -> u64 {
+        self.inner.tenants.as_ref().map_or(0, Tenants::calls)
     }
 
     /// How many verified tokens are cached (diagnostics).
@@ -332,22 +373,22 @@ impl Verifier {
         candidates: Candidates<'a>,
         alg: Algorithm,
         kid: &str,
-    ) -> Result<(&'a IssuerEntry, Arc<PublicJwk>, u64)> {
+    ) -> Result<(Candidate<'a>, Arc<PublicJwk>, u64)> {
         let mut unavailable = None;
         let mut lacking_kid = 0;
-        let usable = |entry: &&IssuerEntry| entry.rules.accepts_alg(alg);
-        for (position, entry) in candidates.iter().filter(usable).enumerate() {
+        let usable = |candidate: &Candidate<'_>| candidate.entry.rules.accepts_alg(alg);
+        for (position, candidate) in candidates.iter().filter(usable).enumerate() {
             // Issuers may share a key source; ask each source once.
             let asked = candidates
                 .iter()
                 .filter(usable)
                 .take(position)
-                .any(|earlier| earlier.source == entry.source);
+                .any(|earlier| earlier.same_source(&candidate));
             if asked {
                 continue;
             }
-            match self.inner.store.key(entry.source, kid).await {
-                Ok((key, generation)) => return Ok((entry, key, generation)),
+            match candidate.store.key(candidate.entry.source, kid).await {
+                Ok((key, generation)) => return Ok((candidate, key, generation)),
                 Err(err @ Error::JwksUnavailable { .. }) => unavailable = Some(err),
                 Err(Error::UnknownKid { .. }) => lacking_kid += 1,
                 Err(other) => return Err(other),

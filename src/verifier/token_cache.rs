@@ -26,7 +26,7 @@ use moka::Expiry;
 
 use crate::claims::VerifiedToken;
 use crate::clock::later;
-use crate::keys::SourceId;
+use crate::keys::{KeyStore, SourceId};
 
 /// Default bound on cached tokens.
 pub(crate) const DEFAULT_MAX_TOKENS: u64 = 10_000;
@@ -41,7 +41,9 @@ pub(crate) struct CachedVerification {
     /// The token itself (the key), for the per-thread slots.
     token: Arc<str>,
     pub(crate) verified: VerifiedToken,
-    /// Where its key came from, and which key it was.
+    /// Where its key came from (the store and its source), and which key
+    /// it was.
+    pub(crate) store: Arc<KeyStore>,
     pub(crate) source: SourceId,
     pub(crate) kid: Arc<str>,
     pub(crate) key_fingerprint: u64,
@@ -64,7 +66,7 @@ impl CachedVerification {
     pub(crate) fn new(
         token: &str,
         verified: VerifiedToken,
-        source: SourceId,
+        (store, source): (Arc<KeyStore>, SourceId),
         (key_fingerprint, key_generation): (u64, u64),
         revocation_seen: u64,
         seconds_left: u64,
@@ -77,6 +79,7 @@ impl CachedVerification {
             token: Arc::from(token),
             kid: Arc::from(verified.kid()),
             verified,
+            store,
             source,
             key_fingerprint,
             key_generation: AtomicU64::new(key_generation),

@@ -48,7 +48,8 @@ impl AuthRejection {
             }
             Error::JwksUnavailable { .. }
             | Error::RevocationUnavailable(_)
-            | Error::SessionUnavailable(_) => AuthRejection::Unavailable(err),
+            | Error::SessionUnavailable(_)
+            | Error::IssuerUnavailable(_) => AuthRejection::Unavailable(err),
             Error::Config(message) => AuthRejection::Misconfigured(message),
             other => AuthRejection::InvalidToken(other),
         }
