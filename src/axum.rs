@@ -221,3 +221,19 @@ where
             post(move |parts: Parts| logout.logout(&parts)),
         )
 }
+
+/// Behind an [`AlbLayer`](crate::tower::AlbLayer): what the ALB forwarded,
+/// verified (`500` without the layer).
+#[cfg(feature = "alb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
+impl<S: Send + Sync> FromRequestParts<S> for crate::alb::AlbIdentity {
+    type Rejection = crate::web::AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<crate::alb::AlbIdentity>()
+            .cloned()
+            .ok_or_else(|| crate::web::AuthError::layer_missing("AlbIdentity"))
+    }
+}

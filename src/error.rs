@@ -159,6 +159,20 @@ pub enum Error {
         required: Vec<String>,
     },
 
+    /// An ALB token's `signer` is not one of the accepted load balancers.
+    #[error("signer {found} is not accepted (expected one of {expected})")]
+    InvalidSigner {
+        /// The accepted ALB ARNs.
+        expected: String,
+        /// The `signer` found (shortened), or `none`.
+        found: String,
+    },
+
+    /// The header that carries the token is absent (an ALB's
+    /// `x-amzn-oidc-data`, for instance).
+    #[error("no token: the {0} header is missing")]
+    MissingToken(&'static str),
+
     /// The token is on the revocation list: its session, the token itself,
     /// or its user's tokens up to a cut-off were revoked.
     #[error("token revoked: {0}")]
@@ -301,6 +315,8 @@ impl Error {
             Error::InvalidAudience { .. } => "invalid_audience",
             Error::InsufficientScope { .. } => "insufficient_scope",
             Error::MissingGroup { .. } => "missing_group",
+            Error::InvalidSigner { .. } => "invalid_signer",
+            Error::MissingToken(_) => "missing_token",
             Error::Revoked(_) => "revoked",
             Error::RevocationUnavailable(_) => "revocation_unavailable",
             Error::SessionUnavailable(_) => "session_unavailable",
@@ -347,6 +363,10 @@ impl Error {
             Error::InvalidAudience { .. } => "the token was issued for another audience",
             Error::InsufficientScope { .. } => "the token lacks a required scope",
             Error::MissingGroup { .. } => "the user is not in a required group",
+            Error::InvalidSigner { .. } => {
+                "the token was signed by a load balancer that is not accepted"
+            }
+            Error::MissingToken(_) => "a token is required",
             Error::Revoked(_) => "the token has been revoked",
             Error::RevocationUnavailable(_) => {
                 "the revocation list cannot be checked right now; try again later"
@@ -519,6 +539,11 @@ mod tests {
                 requirement: "any of a".into(),
                 required: vec!["a".into()],
             },
+            Error::InvalidSigner {
+                expected: "a".into(),
+                found: "b".into(),
+            },
+            Error::MissingToken("x-amzn-oidc-data"),
             Error::Revoked("x".into()),
             Error::RevocationUnavailable("x".into()),
             Error::SessionUnavailable("x".into()),

@@ -56,6 +56,10 @@ pub mod actix;
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod tonic;
 
+#[cfg(feature = "alb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
+pub mod alb;
+
 #[cfg(feature = "lambda")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
 pub mod lambda;

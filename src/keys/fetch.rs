@@ -20,6 +20,19 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default cap on a JWKS or discovery body.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// How a failure reason names the status of a non-200 answer.
+const STATUS_PREFIX: &str = "HTTP status ";
+
+/// Whether a fetch failure reason is a `404 Not Found` or `403 Forbidden`
+/// answer: the URL names no key (an unknown `kid` at the ALB's endpoint),
+/// as opposed to an endpoint that cannot answer now.
+#[cfg_attr(not(feature = "alb"), allow(dead_code))]
+pub(crate) fn names_nothing(reason: &str) -> bool {
+    [404, 403]
+        .iter()
+        .any(|status| reason.starts_with(&format!("{STATUS_PREFIX}{status}")))
+}
+
 /// The HTTP side of key fetching.
 #[derive(Clone, Debug)]
 pub(crate) struct Fetcher {
@@ -162,7 +175,7 @@ impl Fetcher {
                 .get(http::header::LOCATION)
                 .map(|_| " (a redirect, not followed)")
                 .unwrap_or_default();
-            return Err(final_failure(format!("HTTP status {status}{location}")));
+            return Err(final_failure(format!("{STATUS_PREFIX}{status}{location}")));
         }
         read_capped(response, self.max_body_bytes)
             .await

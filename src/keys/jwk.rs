@@ -17,6 +17,29 @@ use serde_json::Value;
 use super::crypto::{KeyFamily, KeyMaterial, VerifyingKey};
 use crate::error::{Error, echo};
 
+/// The SubjectPublicKeyInfo DER of a P-256 key up to its point:
+/// SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING of 66
+/// bytes (no unused bits, then 0x04 ‖ X ‖ Y) }.
+const P256_SPKI_PREFIX: [u8; 27] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+];
+
+/// The PEM `PUBLIC KEY` of a P-256 point (`x`, `y`: 32 bytes each), as an
+/// ALB key endpoint serves it.
+#[cfg(feature = "testing")]
+pub(crate) fn p256_pem(x: &[u8], y: &[u8]) -> String {
+    let der = [&P256_SPKI_PREFIX[..], x, y].concat();
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
+}
+
 /// One usable public key from a JWKS.
 pub(crate) struct PublicJwk {
     pub(crate) kid: Arc<str>,
@@ -84,6 +107,39 @@ impl KeySet {
                 slot.insert(KeySlot::Ambiguous(count));
             }
         }
+    }
+
+    /// The one key of an ALB key endpoint: a PEM `PUBLIC KEY` holding a
+    /// P-256 key (SubjectPublicKeyInfo, uncompressed point), under `kid`.
+    /// Anything else is refused: ALB signs with ES256 only.
+    pub(crate) fn from_p256_pem(body: &[u8], kid: &str) -> Result<Self, String> {
+        let text = std::str::from_utf8(body).map_err(|_| "the key is not text (PEM)".to_owned())?;
+        let inner = text
+            .trim()
+            .strip_prefix("-----BEGIN PUBLIC KEY-----")
+            .and_then(|rest| rest.strip_suffix("-----END PUBLIC KEY-----"))
+            .ok_or_else(|| "the key is not a PEM PUBLIC KEY".to_owned())?;
+        let base64: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .map_err(|err| format!("the PEM body is not base64: {err}"))?;
+        let point = der
+            .strip_prefix(&P256_SPKI_PREFIX[..])
+            .filter(|point| point.len() == 64)
+            .ok_or_else(|| "the key is not an uncompressed P-256 public key".to_owned())?;
+        let (x, y) = point.split_at(32);
+        let jwk = serde_json::json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": URL_SAFE_NO_PAD.encode(x),
+            "y": URL_SAFE_NO_PAD.encode(y),
+            "kid": kid,
+            "alg": "ES256",
+            "use": "sig",
+        });
+        let mut set = KeySet::default();
+        set.add(PublicJwk::from_value(&jwk)?);
+        Ok(set)
     }
 
     pub(crate) fn get(&self, kid: &str) -> Option<&KeySlot> {

@@ -16,5 +16,7 @@ mod schedule;
 mod store;
 
 pub(crate) use fetch::Fetcher;
+#[cfg(feature = "testing")]
+pub(crate) use jwk::p256_pem;
 pub(crate) use jwk::{KeySet, PublicJwk, alg_name};
 pub(crate) use store::{CacheOptions, CachedKey, KeyStore, Location, SourceId};

@@ -37,6 +37,9 @@ pub(crate) enum Location {
     Discovery { issuer: String, config_url: Url },
     /// Keys given in the configuration; never fetched.
     Static(Arc<KeySet>),
+    /// One key as a PEM, under `kid` (the ALB's key endpoint).
+    #[cfg_attr(not(feature = "alb"), allow(dead_code))]
+    Pem { url: Url, kid: String },
 }
 
 /// Index of a source in the store.
@@ -411,6 +414,10 @@ impl KeyStore {
                 (url.clone(), Some(url))
             }
             Location::Static(_) => return Err("a static JWKS is never fetched".to_owned()),
+            Location::Pem { url, kid } => {
+                let body = self.fetcher.get(url).await?;
+                return Ok((KeySet::from_p256_pem(&body, kid)?, None));
+            }
         };
         let body = self.fetcher.get(&url).await?;
         Ok((KeySet::parse(&body)?, discovered))

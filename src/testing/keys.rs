@@ -96,6 +96,18 @@ impl SigningKey {
         jwk
     }
 
+    /// The public key as an ALB key endpoint serves it (a PEM `PUBLIC
+    /// KEY`); `None` unless this is a P-256 (ES256) key.
+    pub fn public_pem(&self) -> Option<String> {
+        match self.pair.family() {
+            KeyFamily::P256 => {
+                let (x, y) = self.pair.public_components();
+                Some(crate::keys::p256_pem(&x, &y))
+            }
+            _ => None,
+        }
+    }
+
     /// Signs bytes (a JWS signing input) with the key's algorithm.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.pair.sign(self.alg, message).map_err(Error::config)

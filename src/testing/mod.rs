@@ -23,6 +23,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "alb")]
+mod alb;
 mod keys;
 mod managed_login;
 mod server;
@@ -35,6 +37,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+#[cfg(feature = "alb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
+pub use alb::{AlbTokenBuilder, MockAlb};
 pub use keys::{SigningKey, jwks_json};
 pub use managed_login::MockUser;
 pub use token::TokenBuilder;

@@ -26,6 +26,8 @@
 //! # Ok(app) }
 //! ```
 
+#[cfg(feature = "alb")]
+mod alb;
 mod future;
 mod layer;
 mod service;
@@ -40,6 +42,9 @@ pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
     std::mem::replace(service, clone)
 }
 
+#[cfg(feature = "alb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alb")))]
+pub use alb::{AlbFuture, AlbLayer, AlbService};
 pub use future::{GuardFuture, ResponseFuture};
 pub use layer::{AuthLayer, RequireLayer};
 pub use service::{AuthService, RequireService};

@@ -29,6 +29,8 @@ use crate::error::{Error, Result, echo, echo_opt};
 use crate::keys::{CachedKey, KeyStore, PublicJwk};
 use crate::revocation::RevocationList;
 use crate::token::{self, HeaderAlg};
+#[cfg(feature = "alb")]
+pub(crate) use checks::check_time;
 use issuers::{Candidate, Candidates, IssuerTable};
 use tenants::{TenantIssuer, Tenants};
 pub(crate) use token_cache::CachedVerification;

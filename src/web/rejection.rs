@@ -51,6 +51,7 @@ impl AuthRejection {
             | Error::SessionUnavailable(_)
             | Error::IssuerUnavailable(_) => AuthRejection::Unavailable(err),
             Error::Config(message) => AuthRejection::Misconfigured(message),
+            Error::MissingToken(_) => AuthRejection::MissingToken,
             other => AuthRejection::InvalidToken(other),
         }
     }

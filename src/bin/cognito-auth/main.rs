@@ -58,8 +58,8 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-#[command(group(ArgGroup::new("pool").required(true).multiple(true).args(["user_pool_id", "issuer"])))]
-#[command(group(ArgGroup::new("clients").required(true).args(["client_id", "any_client"])))]
+#[command(group(ArgGroup::new("pool").multiple(true).args(["user_pool_id", "issuer"])))]
+#[command(group(ArgGroup::new("clients").args(["client_id", "any_client"])))]
 struct VerifyArgs {
     /// The token; read from stdin when absent or "-".
     token: Option<String>,
@@ -76,8 +76,8 @@ struct VerifyArgs {
     #[arg(long)]
     jwks_file: Option<PathBuf>,
     /// Which tokens to accept.
-    #[arg(long, value_enum)]
-    token_use: TokenUseArg,
+    #[arg(long, value_enum, required_unless_present = "alb")]
+    token_use: Option<TokenUseArg>,
     /// An accepted app client id (repeatable).
     #[arg(long = "client-id")]
     client_id: Vec<String>,
@@ -102,6 +102,20 @@ struct VerifyArgs {
     /// Check the revocation list on this Redis server too (redis://, rediss://).
     #[arg(long)]
     redis: Option<String>,
+    /// The token is an ALB's x-amzn-oidc-data (signed by the load balancer).
+    #[arg(long, requires = "alb_arn", conflicts_with_all = [
+        "user_pool_id", "jwks_uri", "jwks_file", "token_use", "any_client", "group", "scope", "redis"
+    ])]
+    alb: bool,
+    /// An accepted load balancer ARN, the token's signer (repeatable).
+    #[arg(long = "alb-arn", requires = "alb")]
+    alb_arn: Vec<String>,
+    /// The region of the ALB key endpoint (public-keys.auth.elb.{region}.amazonaws.com).
+    #[arg(long, required_if_eq("alb", "true"))]
+    region: Option<String>,
+    /// Fetch ALB keys from {URL}/{kid} instead of the regional endpoint.
+    #[arg(long = "alb-keys-url", requires = "alb")]
+    alb_keys_url: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -130,6 +144,15 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(token) => token,
         Err(message) => return fail(&message),
     };
+    if args.alb {
+        return verify_alb(&args, &token);
+    }
+    if args.user_pool_id.is_none() && args.issuer.is_none() {
+        return fail("give --user-pool-id or --issuer (or --alb)");
+    }
+    if args.client_id.is_empty() && !args.any_client {
+        return fail("give --client-id or --any-client");
+    }
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
@@ -150,6 +173,12 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(outcome) => outcome,
         Err(err) => return fail(&err.to_string()),
     };
+    print_verdict(outcome)
+}
+
+/// `verify`'s output: the claims of a valid token (exit 0), the error of
+/// an invalid one (exit 1), or a failure to check (exit 2).
+fn print_verdict(outcome: Result<cognito_auth::VerifiedToken, Error>) -> ExitCode {
     match outcome {
         Ok(verified) => {
             print_json(&json!({
@@ -170,6 +199,41 @@ fn verify(args: VerifyArgs) -> ExitCode {
     }
 }
 
+/// `verify --alb`: the token is an ALB's `x-amzn-oidc-data`.
+fn verify_alb(args: &VerifyArgs, token: &str) -> ExitCode {
+    let mut builder =
+        cognito_auth::alb::AlbVerifier::builder().leeway(Duration::from_secs(args.leeway));
+    for arn in &args.alb_arn {
+        builder = builder.alb_arn(arn);
+    }
+    if let Some(region) = &args.region {
+        builder = builder.region(region);
+    }
+    if let Some(url) = &args.alb_keys_url {
+        builder = builder.keys_url(url);
+    }
+    builder = match &args.issuer {
+        Some(issuer) => builder.issuer(issuer),
+        None => builder.any_issuer(),
+    };
+    if args.client_id.is_empty() {
+        builder = builder.any_client();
+    }
+    for client in &args.client_id {
+        builder = builder.client_id(client);
+    }
+    let verifier = match builder.build() {
+        Ok(verifier) => verifier,
+        Err(err) => return fail(&err.to_string()),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let outcome = runtime.block_on(verifier.verify(token));
+    print_verdict(outcome.map(|token| token.claims().clone()))
+}
+
 fn build_verifier(
     args: &VerifyArgs,
     revocations: Option<RevocationList>,
@@ -187,9 +251,9 @@ fn build_verifier(
         pool = pool.jwks_file(path);
     }
     pool = match args.token_use {
-        TokenUseArg::Access => pool.token_use(TokenUse::Access),
-        TokenUseArg::Id => pool.token_use(TokenUse::Id),
-        TokenUseArg::Any => pool.any_token_use(),
+        Some(TokenUseArg::Access) => pool.token_use(TokenUse::Access),
+        Some(TokenUseArg::Id) => pool.token_use(TokenUse::Id),
+        Some(TokenUseArg::Any) | None => pool.any_token_use(),
     };
     pool = if args.any_client {
         pool.any_client()
