@@ -1,4 +1,5 @@
-//! The crate's one error type.
+//! The crate's one error type. (Long by nature: every variant, its stable
+//! `kind()`, its public phrase and its tests stay together.)
 //!
 //! Every failure, from a malformed token to an unreachable JWKS endpoint, is an
 //! [`Error`]. Its [`kind()`](Error::kind) is a stable snake_case string that is

@@ -2,6 +2,10 @@
 //! verification checks, and the background tasks that keep the mirror in
 //! step (the store's subscription, with reconnects, and a periodic full
 //! resync).
+//!
+//! Longer than most modules: the writes, the check on the hot path and the
+//! two tasks share the list's state and its failure rules (fail open or
+//! closed, staleness), which read best in one place.
 
 use std::fmt;
 use std::sync::Arc;

@@ -5,7 +5,8 @@
 //! | file | job |
 //! |---|---|
 //! | `sign_in.rs` | [`SignIn`] and its builder: the domain, the app client, paths, cookie, lifetimes, store |
-//! | `flow.rs` | `/login`, the callback, the session behind a request (and its refresh), `/logout` |
+//! | `flow.rs` | `/login`, the callback, `/logout` |
+//! | `resume.rs` | the session behind a request: decoded once, re-checked, refreshed, ended |
 //! | `store.rs` | [`SessionStore`]: in memory, or on Redis ([`RedisSessionStore`]) |
 //! | `return_to.rs` | where to go after signing in: local paths only |
 //!
@@ -33,11 +34,12 @@
 //! its own session data beside this one.
 
 mod flow;
+mod resume;
 mod return_to;
 mod sign_in;
 mod store;
 
-pub(crate) use flow::Admission;
+pub(crate) use resume::Admission;
 pub use sign_in::{
     DEFAULT_COOKIE_NAME, DEFAULT_DECODED_SESSIONS, DEFAULT_REFRESH_MARGIN,
     DEFAULT_SESSION_LIFETIME, DEFAULT_SIGN_IN_TIMEOUT, SignIn, SignInBuilder,

@@ -76,7 +76,7 @@ pub(crate) struct Settings {
     pub(crate) refresh_margin: Duration,
     pub(crate) sign_in_timeout: Duration,
     /// Sessions decoded by this process (see [`DecodedSessions`]).
-    pub(crate) decoded: super::flow::DecodedSessions,
+    pub(crate) decoded: super::resume::DecodedSessions,
     /// One refresh at a time per session, in this process.
     pub(crate) refreshing: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }

@@ -4,6 +4,11 @@
 //! with PKCE, refresh token, client credentials), `/oauth2/revoke`,
 //! `/logout` and `/oauth2/userInfo`.
 //!
+//! Longer than most modules because it is one whole fake authorization
+//! server: each endpoint's checks are what Cognito checks (exact callback
+//! URLs, single-use codes, PKCE, client authentication), kept side by side
+//! so that they can be read against the real service's rules.
+//!
 //! It checks what Cognito checks: the app client, the exact registered
 //! callback and sign-out URLs, PKCE S256, single-use codes that expire after
 //! five minutes, the client secret when the client has one, and refresh

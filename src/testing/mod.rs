@@ -1,4 +1,6 @@
 //! A mock Cognito user pool for tests, yours and ours (feature `testing`).
+//! (Longer than most modules: `MockPool` is the kit's public face, and its
+//! many small knobs are documented here, each with what Cognito does.)
 //!
 //! [`MockPool::start`] generates two RSA-2048 keys (one for ID tokens, one
 //! for access tokens, as Cognito does), serves their JWKS over real HTTP on
