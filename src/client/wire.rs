@@ -2,6 +2,9 @@
 //! operation (SigV4-signed for IAM-authorized operations), errors from
 //! `__type`, `X-Amzn-ErrorType` or the XML of AWS's authentication front
 //! end, retries.
+//!
+//! Past 450 lines only with its unit tests of the error shapes and of
+//! which operations may be repeated.
 
 #[cfg(feature = "iam")]
 use std::sync::Arc;

@@ -1,5 +1,8 @@
 //! Why a request was refused, and how that becomes an HTTP answer
 //! (RFC 6750 §3), the same in every framework.
+//!
+//! Past 450 lines only with its unit tests, which check every kind's
+//! status, challenge and fixed phrase against this one table.
 
 use std::fmt;
 
