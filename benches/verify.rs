@@ -36,8 +36,13 @@ struct Fixture {
     signature: Vec<u8>,
     uncached: Verifier,
     cached: Verifier,
+    /// Distinct tokens, all cached, for hits that cycle through them.
+    cycling: Vec<String>,
     jwks: String,
 }
+
+/// How many distinct tokens the cycling cache-hit bench goes through.
+const CYCLING_TOKENS: usize = 1000;
 
 fn fixture() -> Fixture {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -69,6 +74,19 @@ fn fixture() -> Fixture {
     };
     let uncached = builder(false);
     let cached = builder(true);
+    let cycling: Vec<String> = (0..CYCLING_TOKENS)
+        .map(|n| {
+            pool.access_token()
+                .username(format!("user{n}"))
+                .sign()
+                .unwrap()
+        })
+        .collect();
+    runtime.block_on(async {
+        for token in &cycling {
+            cached.verify(token).await.unwrap();
+        }
+    });
     // The raw baseline: the access key parsed once, as aws-lc-rs allows.
     let kid = decode_unverified(&access).unwrap().header["kid"]
         .as_str()
@@ -101,6 +119,7 @@ fn fixture() -> Fixture {
         signature,
         uncached,
         cached,
+        cycling,
         jwks,
     }
 }
@@ -141,6 +160,21 @@ fn benches(c: &mut Criterion, fixture: &Fixture) {
     });
     group.bench_function("verified_token_cache_hit", |b| {
         b.iter_custom(|iters| verify_loop(fixture, &fixture.cached, &fixture.access, iters))
+    });
+    group.bench_function("verified_token_cache_hit_1000_cycling", |b| {
+        b.iter_custom(|iters| {
+            fixture.runtime.block_on(async {
+                let mut tokens = fixture.cycling.iter().cycle();
+                let started = Instant::now();
+                for token in tokens
+                    .by_ref()
+                    .take(usize::try_from(iters).unwrap_or(usize::MAX))
+                {
+                    black_box(fixture.cached.verify(black_box(token)).await.unwrap());
+                }
+                started.elapsed()
+            })
+        })
     });
     group.bench_function("verify_access_token_2_threads", |b| {
         b.iter_custom(|iters| two_threads(fixture, iters))
@@ -287,6 +321,17 @@ fn print_ratios() {
             "target 2: cache hit rate / full verify rate    = {:.1}  (>= 30)",
             full / hit
         );
+        println!(
+            "cache hit rate / raw RSA rate, one token       = {:.1}",
+            raw / hit
+        );
+        if let Some(cycling) = get("rs256", "verified_token_cache_hit_1000_cycling") {
+            println!("cache hit, {CYCLING_TOKENS} tokens cycling {cycling:>8.0} ns");
+            println!(
+                "cache hit rate / raw RSA rate, {CYCLING_TOKENS} cycling = {:.1}  (issue 16: >= 50)",
+                raw / cycling
+            );
+        }
     }
     if let (Some(open), Some(uncached), Some(cached)) = (
         get("tower", "oneshot_unprotected"),

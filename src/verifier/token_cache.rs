@@ -11,15 +11,18 @@
 //!   hit against the verifier's clock and the current key set: a key that
 //!   left the JWKS (or changed under its `kid`) takes its tokens with it.
 //! * Only successes are stored. Bounded by count and by bytes.
-//! * In front of moka, each thread remembers the last few entries it
-//!   served (64 slots, chosen by the keyed hash): a repeated token skips
-//!   moka's bookkeeping. The slots hold entries, not verdicts: every hit
-//!   is checked as above.
+//! * In front of moka, each thread remembers the entries it served last
+//!   (4 096 slots, chosen by the keyed hash): a token seen again skips
+//!   moka's lookup and bookkeeping. A slot holds a weak reference, not the
+//!   entry: what moka evicts or removes is gone from every thread's slots
+//!   too, and the slots never hold token data beyond the cache's budget
+//!   (a stale slot keeps only its small allocation until reused). The
+//!   slots hold entries, not verdicts: every hit is checked as above.
 //! * The presented token is compared with the cached one in constant time.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
@@ -102,21 +105,29 @@ pub(crate) struct TokenCache {
     id: usize,
 }
 
-/// Per-thread slots in front of moka.
-const RECENT_SLOTS: usize = 64;
+/// Per-thread slots in front of moka (a power of two).
+const RECENT_SLOTS: usize = 4096;
 
-/// One slot: the owning cache's id and an entry.
-type RecentSlot = Option<(usize, Arc<CachedVerification>)>;
+/// One slot, as it was filled.
+struct RecentSlot {
+    /// The owning cache.
+    cache: usize,
+    /// The token's keyed hash: a slot of another token is passed over
+    /// without touching the entry.
+    hash: u64,
+    /// The entry, while moka holds it.
+    entry: Weak<CachedVerification>,
+}
 
 thread_local! {
-    static RECENT: std::cell::RefCell<Vec<RecentSlot>> =
-        std::cell::RefCell::new(vec![None; RECENT_SLOTS]);
+    static RECENT: std::cell::RefCell<Vec<Option<RecentSlot>>> =
+        std::cell::RefCell::new(std::iter::repeat_with(|| None).take(RECENT_SLOTS).collect());
 }
 
 /// The per-thread slot of a token's keyed hash: an outsider cannot aim
 /// tokens at one slot without the cache's random key.
 fn slot_of(hash: u64) -> usize {
-    usize::try_from(hash >> 58).unwrap_or(0) % RECENT_SLOTS
+    usize::try_from(hash >> (64 - RECENT_SLOTS.trailing_zeros())).unwrap_or(0) % RECENT_SLOTS
 }
 
 /// Whether a presented token is the cached one, in time that depends on
@@ -157,9 +168,10 @@ impl TokenCache {
         let hash = self.hasher.hash_one(token);
         let slot = slot_of(hash);
         let recent = RECENT.with(|recent| match recent.borrow().get(slot) {
-            Some(Some((id, entry))) if *id == self.id && same_token(&entry.token, token) => {
-                Some(entry.clone())
-            }
+            Some(Some(held)) if held.cache == self.id && held.hash == hash => held
+                .entry
+                .upgrade()
+                .filter(|entry| same_token(&entry.token, token)),
             _ => None,
         });
         if recent.is_some() {
@@ -169,24 +181,35 @@ impl TokenCache {
             .entries
             .get(&hash)
             .filter(|entry| same_token(&entry.token, token))?;
-        RECENT.with(|recent| {
-            if let Some(place) = recent.borrow_mut().get_mut(slot) {
-                *place = Some((self.id, entry.clone()));
-            }
-        });
+        self.remember(hash, &entry);
         Some(entry)
     }
 
     pub(crate) fn insert(&self, entry: CachedVerification) {
-        self.entries
-            .insert(self.hasher.hash_one(&*entry.token), Arc::new(entry));
+        let hash = self.hasher.hash_one(&*entry.token);
+        let entry = Arc::new(entry);
+        self.remember(hash, &entry);
+        self.entries.insert(hash, entry);
+    }
+
+    /// Puts an entry in this thread's slot for its hash.
+    fn remember(&self, hash: u64, entry: &Arc<CachedVerification>) {
+        RECENT.with(|recent| {
+            if let Some(place) = recent.borrow_mut().get_mut(slot_of(hash)) {
+                *place = Some(RecentSlot {
+                    cache: self.id,
+                    hash,
+                    entry: Arc::downgrade(entry),
+                });
+            }
+        });
     }
 
     pub(crate) fn remove(&self, token: &str) {
         let key = self.hasher.hash_one(token);
         RECENT.with(|recent| {
             if let Some(place) = recent.borrow_mut().get_mut(slot_of(key))
-                && matches!(place, Some((id, entry)) if *id == self.id && same_token(&entry.token, token))
+                && matches!(place, Some(held) if held.cache == self.id && held.hash == key)
             {
                 *place = None;
             }
