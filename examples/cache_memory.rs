@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use cognito_auth::testing::MockPool;
-use cognito_auth::{TokenUse, Verifier};
+use cognito_auth::{CacheAdmission, TokenUse, Verifier};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -73,6 +73,8 @@ async fn main() -> Result<(), Failure> {
                 .client_id(pool.client_id()),
         )
         .verified_token_cache(u64::try_from(count)?.saturating_mul(2), budget)
+        // Filled in one pass: every token taken in at its first sighting.
+        .verified_token_cache_admission(CacheAdmission::FirstSighting)
         .build()?;
     // Keys fetched and every lazily built part in place before measuring.
     let warm = pool.access_token().username("warm-up").sign()?;

@@ -82,4 +82,6 @@ pub use error::{Error, Result, ServiceError};
 pub use jsonwebtoken::Algorithm;
 pub use token::{UnverifiedToken, decode_unverified};
 pub use transport::retry::RetryPolicy;
-pub use verifier::{DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TENANT_CACHE, Verifier, VerifierBuilder};
+pub use verifier::{
+    CacheAdmission, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TENANT_CACHE, Verifier, VerifierBuilder,
+};

@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use cognito_auth::revocation::{Entry, Feed, RevocationList, Store, StoreFuture};
 use cognito_auth::testing::MockPool;
-use cognito_auth::{Error, TokenUse, Verifier};
+use cognito_auth::{CacheAdmission, Error, TokenUse, Verifier};
 use common::{kind_of, pool_config};
 
 fn verifier(pool: &MockPool, list: &RevocationList) -> Verifier {
     Verifier::builder()
         .cognito(pool_config(pool).any_token_use())
         .revocation_list(list.clone())
+        // Cached at once, so that the tests see hits after one call.
+        .verified_token_cache_admission(CacheAdmission::FirstSighting)
         .build()
         .unwrap()
 }

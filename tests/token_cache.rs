@@ -9,8 +9,17 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_auth::testing::{MockPool, SigningKey};
-use cognito_auth::{Algorithm, TokenUse, Verifier, decode_unverified};
+use cognito_auth::{
+    Algorithm, CacheAdmission, TokenUse, Verifier, VerifierBuilder, decode_unverified,
+};
 use common::{builder, kind_of, now};
+
+/// A verifier whose cache takes a token in at its first verification, so
+/// that these tests see hits after one call (the default waits for the
+/// second: see the last test).
+fn eager(pool: &MockPool, token_use: TokenUse) -> VerifierBuilder {
+    builder(pool, token_use).verified_token_cache_admission(CacheAdmission::FirstSighting)
+}
 
 fn kid_of(token: &str) -> String {
     decode_unverified(token).unwrap().header["kid"]
@@ -22,7 +31,7 @@ fn kid_of(token: &str) -> String {
 #[tokio::test]
 async fn a_verified_token_is_remembered_and_an_invalid_one_is_not() {
     let pool = MockPool::start().await.unwrap();
-    let verifier = builder(&pool, TokenUse::Access).build().unwrap();
+    let verifier = eager(&pool, TokenUse::Access).build().unwrap();
     let token = pool.access_token().sign().unwrap();
     let first = verifier.verify(&token).await.unwrap();
     assert_eq!(verifier.cached_tokens(), 1);
@@ -44,7 +53,7 @@ async fn a_verified_token_is_remembered_and_an_invalid_one_is_not() {
 #[tokio::test]
 async fn a_token_sharing_the_signature_of_a_cached_one_is_not_it() {
     let pool = MockPool::start().await.unwrap();
-    let verifier = builder(&pool, TokenUse::Access).build().unwrap();
+    let verifier = eager(&pool, TokenUse::Access).build().unwrap();
     let token = pool.access_token().groups(["user"]).sign().unwrap();
     verifier.verify(&token).await.unwrap();
     // Same signature (the hashed tail), another payload: the whole token
@@ -72,7 +81,7 @@ async fn an_entry_never_outlives_the_token() {
     let clock = Arc::new(AtomicI64::new(start));
     let verifier = {
         let clock = clock.clone();
-        builder(&pool, TokenUse::Access)
+        eager(&pool, TokenUse::Access)
             .clock(move || clock.load(Ordering::SeqCst))
             .build()
             .unwrap()
@@ -87,7 +96,7 @@ async fn an_entry_never_outlives_the_token() {
     assert_eq!(kind_of(&verifier, &token).await, "expired");
 
     // Real time: a token with two seconds to live leaves the cache.
-    let real = builder(&pool, TokenUse::Access).build().unwrap();
+    let real = eager(&pool, TokenUse::Access).build().unwrap();
     let short = pool
         .access_token()
         .lifetime(Duration::from_secs(2))
@@ -103,7 +112,7 @@ async fn an_entry_never_outlives_the_token() {
 #[tokio::test]
 async fn a_key_leaving_the_jwks_takes_its_tokens_with_it() {
     let pool = MockPool::start().await.unwrap();
-    let verifier = builder(&pool, TokenUse::Access)
+    let verifier = eager(&pool, TokenUse::Access)
         .jwks_ttl(Duration::from_millis(200))
         .kid_miss_cooldown(Duration::from_secs(30))
         .build()
@@ -129,7 +138,7 @@ async fn a_key_leaving_the_jwks_takes_its_tokens_with_it() {
 #[tokio::test]
 async fn a_key_replaced_under_the_same_kid_invalidates_its_tokens() {
     let pool = MockPool::start().await.unwrap();
-    let verifier = builder(&pool, TokenUse::Access)
+    let verifier = eager(&pool, TokenUse::Access)
         .jwks_ttl(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -165,7 +174,7 @@ async fn the_custom_check_runs_on_every_hit() {
     let suspended = Arc::new(AtomicBool::new(false));
     let verifier = {
         let suspended = suspended.clone();
-        builder(&pool, TokenUse::Access)
+        eager(&pool, TokenUse::Access)
             .custom_check(move |_| {
                 if suspended.load(Ordering::SeqCst) {
                     Err("tenant suspended")
@@ -185,11 +194,11 @@ async fn the_custom_check_runs_on_every_hit() {
 #[tokio::test]
 async fn the_cache_is_bounded_and_can_be_turned_off() {
     let pool = MockPool::start().await.unwrap();
-    let small = builder(&pool, TokenUse::Access)
+    let small = eager(&pool, TokenUse::Access)
         .verified_token_cache(5, 1024 * 1024)
         .build()
         .unwrap();
-    let off = builder(&pool, TokenUse::Access)
+    let off = eager(&pool, TokenUse::Access)
         .no_verified_token_cache()
         .build()
         .unwrap();
@@ -206,7 +215,7 @@ async fn the_cache_is_bounded_and_can_be_turned_off() {
     assert!((1..=5).contains(&held), "{held} tokens held");
     assert_eq!(off.cached_tokens(), 0);
     // Bounded by bytes too: 4 KiB holds at most a couple of tokens.
-    let tiny = builder(&pool, TokenUse::Access)
+    let tiny = eager(&pool, TokenUse::Access)
         .verified_token_cache(10_000, 4096)
         .build()
         .unwrap();
@@ -224,9 +233,36 @@ async fn the_cache_is_bounded_and_can_be_turned_off() {
 #[tokio::test]
 async fn clones_share_one_cache() {
     let pool = MockPool::start().await.unwrap();
-    let verifier: Verifier = builder(&pool, TokenUse::Access).build().unwrap();
+    let verifier: Verifier = eager(&pool, TokenUse::Access).build().unwrap();
     let clone = verifier.clone();
     let token = pool.access_token().sign().unwrap();
     verifier.verify(&token).await.unwrap();
     assert_eq!(clone.cached_tokens(), 1);
+}
+
+#[tokio::test]
+async fn by_default_a_token_is_taken_in_on_its_second_verification() {
+    let pool = MockPool::start().await.unwrap();
+    let verifier = builder(&pool, TokenUse::Access).build().unwrap();
+    // A stream of tokens each seen once costs no insert.
+    for n in 0..100 {
+        let token = pool
+            .access_token()
+            .username(format!("user{n}"))
+            .sign()
+            .unwrap();
+        verifier.verify(&token).await.unwrap();
+    }
+    assert_eq!(verifier.cached_tokens(), 0);
+    let token = pool.access_token().sign().unwrap();
+    verifier.verify(&token).await.unwrap();
+    assert_eq!(verifier.cached_tokens(), 0);
+    verifier.verify(&token).await.unwrap();
+    assert_eq!(verifier.cached_tokens(), 1, "the second sighting is cached");
+    // A refused token never counts as a first sighting.
+    let bad = pool.access_token().client_id("other").sign().unwrap();
+    for _ in 0..3 {
+        verifier.verify(&bad).await.unwrap_err();
+    }
+    assert_eq!(verifier.cached_tokens(), 1);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::issuers::IssuerTable;
 use super::tenants::Tenants;
-use super::token_cache::{self, TokenCache};
+use super::token_cache::{self, CacheAdmission, TokenCache};
 use super::{CustomCheck, Inner, Verifier};
 use crate::claims::VerifiedToken;
 use crate::clock::{self, Clock};
@@ -35,6 +35,7 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 32 * 1024;
 /// | [`max_jwks_bytes`](Self::max_jwks_bytes) | 256 KiB |
 /// | [`allow_insecure_http`](Self::allow_insecure_http) | off (HTTPS, or HTTP to loopback) |
 /// | [`verified_token_cache`](Self::verified_token_cache) | 10 000 tokens, 64 MiB ([off](Self::no_verified_token_cache)) |
+/// | [`verified_token_cache_admission`](Self::verified_token_cache_admission) | on a token's second verification |
 /// | [`tenant_cache`](Self::tenant_cache) | 10 000 issuers, 1 h (with a [resolver](Self::resolve_issuers)) |
 ///
 /// ```
@@ -62,6 +63,7 @@ pub struct VerifierBuilder {
     custom: Option<CustomCheck>,
     clock: Option<Clock>,
     token_cache: Option<(u64, u64)>,
+    admission: CacheAdmission,
     revocation: Option<RevocationList>,
     resolver: Option<Arc<dyn IssuerResolver>>,
     tenant_cache: (u64, Duration),
@@ -90,6 +92,7 @@ impl Default for VerifierBuilder {
                 token_cache::DEFAULT_MAX_TOKENS,
                 token_cache::DEFAULT_MAX_BYTES,
             )),
+            admission: CacheAdmission::default(),
             revocation: None,
             resolver: None,
             tenant_cache: DEFAULT_TENANT_CACHE,
@@ -203,10 +206,20 @@ impl VerifierBuilder {
     }
 
     /// Bounds of the verified-token cache (default 10 000 tokens, 64 MiB):
-    /// a token verified once is answered from memory, without the RSA
-    /// operation, until its `exp`, as long as its key stays in the JWKS.
+    /// a token taken in (see
+    /// [`verified_token_cache_admission`](Self::verified_token_cache_admission))
+    /// is answered from memory, without the RSA operation, until its
+    /// `exp`, as long as its key stays in the JWKS.
     pub fn verified_token_cache(mut self, max_tokens: u64, max_bytes: u64) -> Self {
         self.token_cache = Some((max_tokens, max_bytes));
+        self
+    }
+
+    /// Which verified tokens the cache takes in (default
+    /// [`CacheAdmission::SecondSighting`]: a token verified once is not
+    /// stored, so a stream of never-repeated tokens costs no inserts).
+    pub fn verified_token_cache_admission(mut self, admission: CacheAdmission) -> Self {
+        self.admission = admission;
         self
     }
 
@@ -338,7 +351,7 @@ impl VerifierBuilder {
                 clock: self.clock.unwrap_or_else(clock::system),
                 token_cache: self
                     .token_cache
-                    .map(|(tokens, bytes)| TokenCache::new(tokens, bytes)),
+                    .map(|(tokens, bytes)| TokenCache::new(tokens, bytes, self.admission)),
                 revocation: self.revocation,
             }),
         })

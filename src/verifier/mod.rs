@@ -33,6 +33,7 @@ use crate::token::{self, HeaderAlg};
 pub(crate) use checks::check_time;
 use issuers::{Candidate, Candidates, IssuerTable};
 use tenants::{TenantIssuer, Tenants};
+pub use token_cache::CacheAdmission;
 pub(crate) use token_cache::CachedVerification;
 use token_cache::TokenCache;
 
@@ -241,7 +242,7 @@ impl Verifier {
         if let Some(cache) = &inner.token_cache {
             let seconds_left =
                 u64::try_from(verified.expires_at().saturating_sub(now)).unwrap_or(0);
-            if seconds_left > 0 {
+            if seconds_left > 0 && cache.admits(token) {
                 cache.insert(CachedVerification::new(
                     token,
                     verified.clone(),

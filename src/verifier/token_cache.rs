@@ -11,6 +11,12 @@
 //!   hit against the verifier's clock and the current key set: a key that
 //!   left the JWKS (or changed under its `kid`) takes its tokens with it.
 //! * Only successes are stored. Bounded by count and by bytes.
+//! * By default a token is taken in on its second verification, not its
+//!   first ([`CacheAdmission`]): tokens that are never presented again (a
+//!   stream of fresh tokens, a crawler) cost no insert and no eviction. A
+//!   small table of keyed hashes of tokens verified once (8 bytes a slot,
+//!   two slots per cacheable token, at most 1 Mi slots) remembers the
+//!   first sighting; only verified tokens are written to it.
 //! * In front of moka, each thread remembers the entries it served last
 //!   (4 096 slots, chosen by the keyed hash): a token seen again skips
 //!   moka's lookup and bookkeeping. A slot holds a weak reference, not the
@@ -21,7 +27,7 @@
 //! * The presented token is compared with the cached one in constant time.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -35,6 +41,40 @@ use crate::keys::{KeyStore, SourceId};
 pub(crate) const DEFAULT_MAX_TOKENS: u64 = 10_000;
 /// Default bound on the bytes the cache holds (estimated).
 pub(crate) const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Which verified tokens the verified-token cache takes in
+/// ([`VerifierBuilder::verified_token_cache_admission`](crate::VerifierBuilder::verified_token_cache_admission)).
+///
+/// ```
+/// use cognito_auth::{CacheAdmission, CognitoPool, TokenUse, Verifier};
+///
+/// // One client per token, calling many times: cache at once.
+/// let verifier = Verifier::builder()
+///     .cognito(
+///         CognitoPool::new("us-east-1_AbCdEf123")
+///             .token_use(TokenUse::Access)
+///             .client_id("abc"),
+///     )
+///     .verified_token_cache_admission(CacheAdmission::FirstSighting)
+///     .build()?;
+/// # Ok::<(), cognito_auth::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheAdmission {
+    /// A token is cached when it is verified for the second time while
+    /// its first sighting is remembered (the default): a token presented
+    /// once never costs an insert, one presented again and again is
+    /// verified in full twice, then answered from memory.
+    #[default]
+    SecondSighting,
+    /// Every verified token is cached at once: best when nearly every
+    /// token comes back (one client per token, many calls each).
+    FirstSighting,
+}
+
+/// The fewest and the most first-sighting slots.
+const SIGHTING_SLOTS: (usize, usize) = (1024, 1 << 20);
 
 /// How many bytes of a token's tail the hash covers.
 const HASHED_TAIL: usize = 64;
@@ -103,6 +143,9 @@ pub(crate) struct TokenCache {
     pub(crate) weight_floor: u32,
     /// Tells this cache's per-thread slots from another verifier's.
     id: usize,
+    /// Keyed hashes of tokens verified once, when admission waits for a
+    /// second sighting.
+    sightings: Option<Box<[AtomicU64]>>,
 }
 
 /// Per-thread slots in front of moka (a power of two).
@@ -145,7 +188,7 @@ fn same_token(cached: &str, presented: &str) -> bool {
 }
 
 impl TokenCache {
-    pub(crate) fn new(max_tokens: u64, max_bytes: u64) -> Self {
+    pub(crate) fn new(max_tokens: u64, max_bytes: u64, admission: CacheAdmission) -> Self {
         let max_tokens = max_tokens.max(1);
         let weight_floor = u32::try_from(max_bytes / max_tokens)
             .unwrap_or(u32::MAX)
@@ -156,12 +199,45 @@ impl TokenCache {
             .expire_after(UntilExp)
             .build();
         static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        // Room for two sightings per token the cache can hold.
+        let held = max_tokens.min(max_bytes / u64::from(weight_floor)).max(1);
+        let sightings = match admission {
+            CacheAdmission::FirstSighting => None,
+            CacheAdmission::SecondSighting => {
+                let slots = usize::try_from(held.saturating_mul(2))
+                    .unwrap_or(usize::MAX)
+                    .clamp(SIGHTING_SLOTS.0, SIGHTING_SLOTS.1)
+                    .next_power_of_two();
+                Some((0..slots).map(|_| AtomicU64::new(0)).collect())
+            }
+        };
         TokenCache {
             entries,
             hasher: TailHash(RandomState::new()),
             weight_floor,
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            sightings,
         }
+    }
+
+    /// Whether a token just verified is taken in: always at first
+    /// sighting, or when its first sighting is remembered (which is then
+    /// recorded). Call only for tokens that verified.
+    pub(crate) fn admits(&self, token: &str) -> bool {
+        let Some(sightings) = &self.sightings else {
+            return true;
+        };
+        let hash = self.hasher.hash_one(token);
+        // Low bits: the per-thread slots use the high ones.
+        let index = usize::try_from(hash).unwrap_or(usize::MAX) & (sightings.len() - 1);
+        let Some(slot) = sightings.get(index) else {
+            return true;
+        };
+        if slot.load(Ordering::Relaxed) == hash {
+            return true;
+        }
+        slot.store(hash, Ordering::Relaxed);
+        false
     }
 
     pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedVerification>> {
@@ -292,8 +368,21 @@ mod tests {
                 .map(|token| slot_of(cache.hasher.hash_one(token.as_str())))
                 .collect()
         };
-        let (a, b) = (TokenCache::new(10, 1 << 20), TokenCache::new(10, 1 << 20));
+        let (a, b) = (
+            TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting),
+            TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting),
+        );
         assert_ne!(slots(&a), slots(&b));
+    }
+
+    #[test]
+    fn a_second_sighting_is_admitted_by_default() {
+        let cache = TokenCache::new(10, 1 << 20, CacheAdmission::default());
+        assert!(!cache.admits("header.payload.first"));
+        assert!(cache.admits("header.payload.first"));
+        assert!(!cache.admits("header.payload.other"));
+        let eager = TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting);
+        assert!(eager.admits("header.payload.first"));
     }
 
     #[test]
