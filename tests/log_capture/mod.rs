@@ -27,6 +27,26 @@ impl Capture {
     }
 }
 
+/// The events of captured text, each with its continuation lines (an
+/// event starts with its RFC 3339 timestamp).
+pub fn events(text: &str) -> Vec<String> {
+    let starts_event = |line: &str| {
+        let bytes = line.as_bytes();
+        bytes.len() > 20 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[10] == b'T'
+    };
+    let mut events: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match events.last_mut() {
+            Some(event) if !starts_event(line) => {
+                event.push('\n');
+                event.push_str(line);
+            }
+            _ => events.push(line.to_owned()),
+        }
+    }
+    events
+}
+
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(bytes);
