@@ -24,35 +24,6 @@ fn resident_bytes() -> Result<u64, Failure> {
     Ok(pages * 4096)
 }
 
-/// Mints `count` tokens on every core (RSA signing is the slow part).
-fn mint(pool: &MockPool, count: usize) -> Result<Vec<String>, Failure> {
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|worker| {
-                scope.spawn(move || {
-                    (worker..count)
-                        .step_by(workers)
-                        .map(|n| {
-                            pool.access_token()
-                                .username(format!("user{n}"))
-                                .groups(["admin"])
-                                .scopes(["openid", "api/reports.read"])
-                                .sign()
-                                .map_err(Failure::from)
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        let mut tokens = Vec::with_capacity(count);
-        for handle in handles {
-            tokens.extend(handle.join().map_err(|_| "a minting thread panicked")??);
-        }
-        Ok(tokens)
-    })
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
@@ -62,7 +33,12 @@ async fn main() -> Result<(), Failure> {
 
     let pool = MockPool::start().await?;
     let started = Instant::now();
-    let tokens = mint(&pool, count)?;
+    let tokens = pool.access_tokens(count, |n, token| {
+        token
+            .username(format!("user{n}"))
+            .groups(["admin"])
+            .scopes(["openid", "api/reports.read"])
+    })?;
     eprintln!("minted {count} tokens in {:.1?}", started.elapsed());
     let token_bytes: usize = tokens.iter().map(String::len).sum();
 

@@ -32,15 +32,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         file.flush()
     };
-    let valid_tokens = (0..valid)
-        .map(|n| {
-            pool.access_token()
-                .username(format!("user{n}"))
-                .groups(["admin"])
-                .scopes(["openid", "api/reports.read"])
-                .sign()
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let valid_tokens = pool.access_tokens(valid, |n, token| {
+        token
+            .username(format!("user{n}"))
+            .groups(["admin"])
+            .scopes(["openid", "api/reports.read"])
+    })?;
     write("tokens.txt", valid_tokens)?;
     let unknown_tokens = (0..unknown)
         .map(|n| {

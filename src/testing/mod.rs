@@ -27,6 +27,7 @@
 
 #[cfg(feature = "alb")]
 mod alb;
+mod bulk;
 mod keys;
 mod managed_login;
 mod server;

@@ -34,7 +34,7 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 32 * 1024;
 /// | [`fetch_retry`](Self::fetch_retry) | a second attempt when the connection could not be made |
 /// | [`max_jwks_bytes`](Self::max_jwks_bytes) | 256 KiB |
 /// | [`allow_insecure_http`](Self::allow_insecure_http) | off (HTTPS, or HTTP to loopback) |
-/// | [`verified_token_cache`](Self::verified_token_cache) | 10 000 tokens, 64 MiB ([off](Self::no_verified_token_cache)) |
+/// | [`verified_token_cache`](Self::verified_token_cache) | 20 000 tokens, 64 MiB ([off](Self::no_verified_token_cache)) |
 /// | [`verified_token_cache_admission`](Self::verified_token_cache_admission) | on a token's second verification |
 /// | [`tenant_cache`](Self::tenant_cache) | 10 000 issuers, 1 h (with a [resolver](Self::resolve_issuers)) |
 ///
@@ -205,7 +205,7 @@ impl VerifierBuilder {
         self
     }
 
-    /// Bounds of the verified-token cache (default 10 000 tokens, 64 MiB):
+    /// Bounds of the verified-token cache (default 20 000 tokens, 64 MiB):
     /// a token taken in (see
     /// [`verified_token_cache_admission`](Self::verified_token_cache_admission))
     /// is answered from memory, without the RSA operation, until its

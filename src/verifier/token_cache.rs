@@ -13,10 +13,11 @@
 //! * Only successes are stored. Bounded by count and by bytes.
 //! * By default a token is taken in on its second verification, not its
 //!   first ([`CacheAdmission`]): tokens that are never presented again (a
-//!   stream of fresh tokens, a crawler) cost no insert and no eviction. A
-//!   small table of keyed hashes of tokens verified once (8 bytes a slot,
-//!   two slots per cacheable token, at most 1 Mi slots) remembers the
-//!   first sighting; only verified tokens are written to it.
+//!   stream of fresh tokens, a crawler) cost no insert and no eviction.
+//!   First sightings are remembered in a Bloom filter (`Sightings`) fed
+//!   only with verified tokens: a false positive merely admits a token at
+//!   its first sighting, and no two tokens can keep each other out (as
+//!   they would in a table of one hash per slot).
 //! * In front of moka, each thread remembers the entries it served last
 //!   (4 096 slots, chosen by the keyed hash): a token seen again skips
 //!   moka's lookup and bookkeeping. A slot holds a weak reference, not the
@@ -38,7 +39,7 @@ use crate::clock::later;
 use crate::keys::{KeyStore, SourceId};
 
 /// Default bound on cached tokens.
-pub(crate) const DEFAULT_MAX_TOKENS: u64 = 10_000;
+pub(crate) const DEFAULT_MAX_TOKENS: u64 = 20_000;
 /// Default bound on the bytes the cache holds (estimated).
 pub(crate) const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -73,8 +74,61 @@ pub enum CacheAdmission {
     FirstSighting,
 }
 
-/// The fewest and the most first-sighting slots.
-const SIGHTING_SLOTS: (usize, usize) = (1024, 1 << 20);
+/// First sightings of verified tokens: a Bloom filter of two bits per
+/// token (from its keyed hash), 16 bits per token the cache can hold
+/// (at least 2^14, at most 2^26 bits), cleared once it has recorded as
+/// many tokens as an eighth of its bits, which keeps false positives
+/// near 5 %.
+struct Sightings {
+    words: Box<[AtomicU64]>,
+    /// Bits in the filter, less one (a power of two, less one).
+    mask: u64,
+    recorded: AtomicU64,
+    clear_after: u64,
+}
+
+impl Sightings {
+    fn new(held: u64) -> Self {
+        let bits = held
+            .saturating_mul(16)
+            .clamp(1 << 14, 1 << 26)
+            .next_power_of_two();
+        Sightings {
+            words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
+            mask: bits - 1,
+            recorded: AtomicU64::new(0),
+            clear_after: bits / 8,
+        }
+    }
+
+    /// The word and the bit of one of a hash's two positions.
+    fn place(&self, position: u64) -> Option<(&AtomicU64, u64)> {
+        let position = position & self.mask;
+        let word = self.words.get(usize::try_from(position / 64).ok()?)?;
+        Some((word, 1u64 << (position % 64)))
+    }
+
+    /// Whether the token of this hash was seen before; records it if not.
+    fn seen_before(&self, hash: u64) -> bool {
+        let places = [self.place(hash), self.place(hash.rotate_right(32))];
+        let seen = places
+            .iter()
+            .all(|place| place.is_some_and(|(word, bit)| word.load(Ordering::Relaxed) & bit != 0));
+        if seen {
+            return true;
+        }
+        for (word, bit) in places.into_iter().flatten() {
+            word.fetch_or(bit, Ordering::Relaxed);
+        }
+        if self.recorded.fetch_add(1, Ordering::Relaxed) + 1 >= self.clear_after {
+            self.recorded.store(0, Ordering::Relaxed);
+            for word in &self.words {
+                word.store(0, Ordering::Relaxed);
+            }
+        }
+        false
+    }
+}
 
 /// How many bytes of a token's tail the hash covers.
 const HASHED_TAIL: usize = 64;
@@ -145,7 +199,7 @@ pub(crate) struct TokenCache {
     id: usize,
     /// Keyed hashes of tokens verified once, when admission waits for a
     /// second sighting.
-    sightings: Option<Box<[AtomicU64]>>,
+    sightings: Option<Sightings>,
 }
 
 /// Per-thread slots in front of moka (a power of two).
@@ -199,17 +253,10 @@ impl TokenCache {
             .expire_after(UntilExp)
             .build();
         static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-        // Room for two sightings per token the cache can hold.
         let held = max_tokens.min(max_bytes / u64::from(weight_floor)).max(1);
         let sightings = match admission {
             CacheAdmission::FirstSighting => None,
-            CacheAdmission::SecondSighting => {
-                let slots = usize::try_from(held.saturating_mul(2))
-                    .unwrap_or(usize::MAX)
-                    .clamp(SIGHTING_SLOTS.0, SIGHTING_SLOTS.1)
-                    .next_power_of_two();
-                Some((0..slots).map(|_| AtomicU64::new(0)).collect())
-            }
+            CacheAdmission::SecondSighting => Some(Sightings::new(held)),
         };
         TokenCache {
             entries,
@@ -227,17 +274,7 @@ impl TokenCache {
         let Some(sightings) = &self.sightings else {
             return true;
         };
-        let hash = self.hasher.hash_one(token);
-        // Low bits: the per-thread slots use the high ones.
-        let index = usize::try_from(hash).unwrap_or(usize::MAX) & (sightings.len() - 1);
-        let Some(slot) = sightings.get(index) else {
-            return true;
-        };
-        if slot.load(Ordering::Relaxed) == hash {
-            return true;
-        }
-        slot.store(hash, Ordering::Relaxed);
-        false
+        sightings.seen_before(self.hasher.hash_one(token))
     }
 
     pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedVerification>> {
@@ -383,6 +420,15 @@ mod tests {
         assert!(!cache.admits("header.payload.other"));
         let eager = TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting);
         assert!(eager.admits("header.payload.first"));
+    }
+
+    #[test]
+    fn tokens_in_a_cycle_do_not_keep_each_other_out() {
+        let cache = TokenCache::new(10_000, 64 << 20, CacheAdmission::SecondSighting);
+        let tokens: Vec<String> = (0..10_000).map(|n| format!("h.p.sig{n:05}")).collect();
+        let first = tokens.iter().filter(|token| cache.admits(token)).count();
+        assert!(first < 100, "{first} admitted at their first sighting");
+        assert!(tokens.iter().all(|token| cache.admits(token)));
     }
 
     #[test]
