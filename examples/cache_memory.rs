@@ -1,5 +1,5 @@
 //! What the verified-token cache holds in memory, for
-//! `scripts/cache-memory.sh` and BENCHMARKING.md.
+//! `scripts/memory.sh` and BENCHMARKING.md.
 //!
 //! ```text
 //! cache_memory COUNT [MAX_MIB]   # defaults 200000 64

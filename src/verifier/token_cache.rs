@@ -197,8 +197,8 @@ pub(crate) struct TokenCache {
     pub(crate) weight_floor: u32,
     /// Tells this cache's per-thread slots from another verifier's.
     id: usize,
-    /// Keyed hashes of tokens verified once, when admission waits for a
-    /// second sighting.
+    /// First sightings of verified tokens, when admission waits for a
+    /// second one.
     sightings: Option<Sightings>,
 }
 
