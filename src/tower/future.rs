@@ -39,6 +39,9 @@ pin_project! {
             #[pin]
             future: S::Future,
         },
+        Refused {
+            refusal: Option<Reply>,
+        },
     }
 }
 
@@ -46,6 +49,22 @@ impl<S, B> ResponseFuture<S, B>
 where
     S: Service<Request<B>>,
 {
+    /// Decided: the inner service was called.
+    pub(crate) fn calling(future: S::Future) -> Self {
+        ResponseFuture {
+            state: State::Calling { future },
+        }
+    }
+
+    /// Decided: refused.
+    pub(crate) fn refused(refusal: Reply) -> Self {
+        ResponseFuture {
+            state: State::Refused {
+                refusal: Some(refusal),
+            },
+        }
+    }
+
     pub(crate) fn new(verification: Verification, inner: S, request: Request<B>) -> Self {
         ResponseFuture {
             state: State::Verifying {
@@ -89,6 +108,13 @@ where
                     }
                 }
                 StateProjection::Calling { future } => return future.poll(cx),
+                StateProjection::Refused { refusal } => {
+                    return match refusal.take() {
+                        Some(refusal) => Poll::Ready(Ok(refusal.into_http())),
+                        // Only reachable if polled again after completion.
+                        None => Poll::Pending,
+                    };
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ use http::{Request, Response};
 use tower::Service;
 
 use super::future::{GuardFuture, ResponseFuture};
-use crate::web::{Authentication, Authenticator, Guard};
+use crate::web::{Authentication, Authenticator, Guard, HttpVerification};
 
 /// The service of [`AuthLayer`](super::AuthLayer).
 #[derive(Clone, Debug)]
@@ -38,10 +38,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let verification = self.authenticator.authenticate_or_render_http(&request);
-        let ready = super::take_ready(&mut self.inner);
-        ResponseFuture::new(verification, ready, request)
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        match self.authenticator.authenticate_or_render_http(&request) {
+            // Decided now: the inner service, made ready by `poll_ready`,
+            // is called at once (no clone of it, no boxed future).
+            HttpVerification::Decided(Ok(authentication)) => {
+                request.extensions_mut().insert(authentication);
+                ResponseFuture::calling(self.inner.call(request))
+            }
+            HttpVerification::Decided(Err(refusal)) => ResponseFuture::refused(refusal),
+            HttpVerification::Pending(verification) => {
+                let ready = super::take_ready(&mut self.inner);
+                ResponseFuture::new(verification, ready, request)
+            }
+        }
     }
 }
 

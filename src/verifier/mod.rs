@@ -7,7 +7,7 @@
 //! | `issuers.rs` | the issuer table: pools and OIDC issuers lowered into an expected `iss`, a key source and rules |
 //! | `tenants.rs` | issuers found after start-up by a resolver, remembered (refusals too) |
 //! | `checks.rs` | the claim checks after the signature: time, `iss`, token use, client, scopes, groups |
-//! | `token_cache.rs` | tokens already verified, answered without the RSA operation |
+//! | `token_cache/` | tokens already verified, answered without the RSA operation (moka, a shared front table, the admission filter) |
 
 mod builder;
 mod checks;
@@ -35,9 +35,20 @@ use issuers::{Candidate, Candidates, IssuerTable};
 use tenants::{TenantIssuer, Tenants};
 pub use token_cache::CacheAdmission;
 pub(crate) use token_cache::CachedVerification;
-use token_cache::TokenCache;
+use token_cache::{TokenCache, TokenKey};
 
 type CustomCheck = Arc<dyn Fn(&VerifiedToken) -> Result<()> + Send + Sync>;
+
+/// What the verified-token cache said of a token ([`Verifier::probe`]).
+pub(crate) enum Probe {
+    /// Cached, and still valid.
+    Hit(VerifiedToken),
+    /// Not cached: verify it in full.
+    Miss(Missed),
+}
+
+/// A token the cache does not hold, with its key for the insert.
+pub(crate) struct Missed(Option<TokenKey>);
 
 /// Verifies Cognito (and generic OIDC) tokens against cached JWKS.
 ///
@@ -91,6 +102,16 @@ impl Verifier {
 
     /// Verifies a token and returns its claims.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken> {
+        match self.probe(token)? {
+            Probe::Hit(verified) => Ok(verified),
+            Probe::Miss(missed) => self.verify_in_full(token, missed).await,
+        }
+    }
+
+    /// Steps 1 and the verified-token cache, without waiting: a hit is
+    /// answered here; a miss goes on to [`verify_in_full`](Self::verify_in_full)
+    /// (which then does not look the token up again).
+    pub(crate) fn probe(&self, token: &str) -> Result<Probe> {
         let inner = &*self.inner;
         // 1. size
         if token.len() > inner.max_token_bytes {
@@ -99,9 +120,20 @@ impl Verifier {
                 max: inner.max_token_bytes,
             });
         }
-        if let Some(verified) = self.cached(token)? {
-            return Ok(verified);
-        }
+        let key = inner.token_cache.as_ref().map(|cache| cache.key(token));
+        Ok(match self.cached_by_key(key, token)? {
+            Some(verified) => Probe::Hit(verified),
+            None => Probe::Miss(Missed(key)),
+        })
+    }
+
+    /// Steps 2 to 13, for a token the cache does not hold.
+    pub(crate) async fn verify_in_full(
+        &self,
+        token: &str,
+        Missed(cache_key): Missed,
+    ) -> Result<VerifiedToken> {
+        let inner = &*self.inner;
         // 2. structure and claim types
         let parsed = token::parse(token)?;
         let claims = token::claims(&parsed.payload)?;
@@ -239,19 +271,22 @@ impl Verifier {
         if let Some(check) = &inner.custom {
             check(&verified)?;
         }
-        if let Some(cache) = &inner.token_cache {
+        if let (Some(cache), Some(key)) = (&inner.token_cache, cache_key) {
             let seconds_left =
                 u64::try_from(verified.expires_at().saturating_sub(now)).unwrap_or(0);
-            if seconds_left > 0 && cache.admits(token) {
-                cache.insert(CachedVerification::new(
-                    token,
-                    verified.clone(),
-                    (Arc::clone(store), entry.source),
-                    (key_fingerprint, key_generation),
-                    revocation_seen,
-                    seconds_left,
-                    cache.weight_floor,
-                ));
+            if seconds_left > 0 && cache.admits(key) {
+                cache.insert(
+                    key,
+                    CachedVerification::new(
+                        token,
+                        verified.clone(),
+                        (Arc::clone(store), entry.source),
+                        (key_fingerprint, key_generation),
+                        revocation_seen,
+                        seconds_left,
+                        cache.weight_floor,
+                    ),
+                );
             }
         }
         Ok(verified)
@@ -261,14 +296,29 @@ impl Verifier {
     /// not expired by the verifier's clock, its key still in the JWKS.
     /// Synchronous, for callers that want the hit without an `async` step
     /// (the session layer); a miss is then [`verify`](Self::verify)'s.
+    #[cfg_attr(not(feature = "sessions"), allow(dead_code))]
     pub(crate) fn cached(&self, token: &str) -> Result<Option<VerifiedToken>> {
-        match self.cache_entry(token) {
-            Some(entry) => self.still_valid(&entry),
-            None => Ok(None),
-        }
+        let key = self
+            .inner
+            .token_cache
+            .as_ref()
+            .map(|cache| cache.key(token));
+        self.cached_by_key(key, token)
+    }
+
+    /// [`cached`](Self::cached), with the token's key already computed.
+    fn cached_by_key(&self, key: Option<TokenKey>, token: &str) -> Result<Option<VerifiedToken>> {
+        let (Some(cache), Some(key)) = (&self.inner.token_cache, key) else {
+            return Ok(None);
+        };
+        cache
+            .with_entry(key, token, |entry| self.still_valid(entry))
+            .transpose()
+            .map(Option::flatten)
     }
 
     /// The verified-token cache's entry for exactly this token.
+    #[cfg_attr(not(feature = "sessions"), allow(dead_code))]
     pub(crate) fn cache_entry(&self, token: &str) -> Option<Arc<CachedVerification>> {
         self.inner.token_cache.as_ref()?.get(token)
     }

@@ -15,7 +15,15 @@ use super::token_source::{BearerToken, bearer_token_bytes};
 use super::token_source::{RequestHead, TokenLookup, TokenSource, is_b64token};
 use crate::claims::VerifiedToken;
 use crate::error::Error;
-use crate::verifier::Verifier;
+use crate::verifier::{Probe, Verifier};
+
+/// What the tower path found for a request: decided at once (a cached
+/// token, a refusal), or a verification to wait for.
+#[cfg(feature = "tower")]
+pub(crate) enum HttpVerification {
+    Decided(Result<Authentication, Reply>),
+    Pending(std::pin::Pin<Box<dyn Future<Output = Result<Authentication, Reply>> + Send>>),
+}
 
 /// Finds, verifies and judges the token of a request; shared by the tower
 /// layer, the axum extractors and the actix-web middleware and extractors.
@@ -151,13 +159,14 @@ impl Authenticator {
     }
 
     /// The tower path: with the bearer source, the token is read in place
-    /// from a clone of the header value (a reference count), not copied.
+    /// from the header value, a verified-token cache hit is decided
+    /// without a future, and a miss verifies from a clone of the header
+    /// value (a reference count), not a copy of the token.
     #[cfg(feature = "tower")]
     pub(crate) fn authenticate_or_render_http<B>(
         &self,
         request: &http::Request<B>,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Authentication, Reply>> + Send>> {
-        let authenticator = self.clone();
+    ) -> HttpVerification {
         if self.0.source.is_bearer() {
             let mut values = request
                 .headers()
@@ -166,33 +175,77 @@ impl Authenticator {
             if let (Some(value), None) = (values.next(), values.next())
                 && let BearerToken::At(range) = bearer_token_bytes(value.as_bytes())
             {
-                let value = value.clone();
-                return Box::pin(async move {
-                    let token = value
-                        .as_bytes()
-                        .get(range)
-                        .and_then(|token| std::str::from_utf8(token).ok());
-                    let outcome = match token {
-                        Some(token) => authenticator.judge_token(token).await,
-                        None => Err(AuthRejection::InvalidRequest(
-                            "the Authorization header is not visible ASCII".to_owned(),
-                        )),
-                    };
-                    outcome.map_err(|rejection| authenticator.render(&rejection))
-                });
+                return self.verify_header_token(value, range);
             }
         }
         let lookup = self.0.source.lookup(request);
-        Box::pin(async move {
+        let authenticator = self.clone();
+        HttpVerification::Pending(Box::pin(async move {
             authenticator
                 .judge(lookup)
                 .await
                 .map_err(|rejection| authenticator.render(&rejection))
-        })
+        }))
+    }
+
+    /// [`authenticate_or_render_http`](Self::authenticate_or_render_http)
+    /// for a bearer token at `range` in `value`.
+    #[cfg(feature = "tower")]
+    fn verify_header_token(
+        &self,
+        value: &http::HeaderValue,
+        range: std::ops::Range<usize>,
+    ) -> HttpVerification {
+        fn token_of(value: &http::HeaderValue, range: std::ops::Range<usize>) -> Option<&str> {
+            value
+                .as_bytes()
+                .get(range)
+                .and_then(|token| std::str::from_utf8(token).ok())
+        }
+        let not_ascii = || {
+            AuthRejection::InvalidRequest(
+                "the Authorization header is not visible ASCII".to_owned(),
+            )
+        };
+        let Some(token) = token_of(value, range.clone()) else {
+            return HttpVerification::Decided(Err(self.render(&not_ascii())));
+        };
+        let missed = match self.0.verifier.probe(token) {
+            Ok(Probe::Hit(verified)) => {
+                return HttpVerification::Decided(Ok(self.authentication(Some(verified))));
+            }
+            Ok(Probe::Miss(missed)) => missed,
+            Err(err) => {
+                let rejection = self.judged(token, Err(err));
+                return HttpVerification::Decided(rejection.map_err(|r| self.render(&r)));
+            }
+        };
+        let (authenticator, value) = (self.clone(), value.clone());
+        HttpVerification::Pending(Box::pin(async move {
+            // The same bytes as above (a clone of the value).
+            let outcome = match token_of(&value, range) {
+                Some(token) => {
+                    let outcome = authenticator.0.verifier.verify_in_full(token, missed).await;
+                    authenticator.judged(token, outcome)
+                }
+                None => Err(not_ascii()),
+            };
+            outcome.map_err(|rejection| authenticator.render(&rejection))
+        }))
     }
 
     async fn judge_token(&self, token: &str) -> Result<Authentication, AuthRejection> {
-        match self.0.verifier.verify(token).await {
+        let outcome = self.0.verifier.verify(token).await;
+        self.judged(token, outcome)
+    }
+
+    /// A verification's outcome as the request's authentication.
+    fn judged(
+        &self,
+        token: &str,
+        outcome: Result<VerifiedToken, Error>,
+    ) -> Result<Authentication, AuthRejection> {
+        match outcome {
             Ok(verified) => Ok(self.authentication(Some(verified))),
             // A value that is not even a b64token (RFC 6750 §2.1) is a
             // malformed request rather than an invalid token. Checked only

@@ -30,6 +30,8 @@ pub use authentication::Authentication;
 #[cfg(feature = "sessions")]
 pub(crate) use authentication::OnAnonymous;
 pub use authenticator::Authenticator;
+#[cfg(feature = "tower")]
+pub(crate) use authenticator::HttpVerification;
 pub use error::AuthError;
 pub use extract::{AccessToken, Claims, FromVerified, IdToken, Require};
 pub use guard::{Claim, Guard, StaticRequirement};

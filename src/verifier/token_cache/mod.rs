@@ -18,18 +18,22 @@
 //!   only with verified tokens: a false positive merely admits a token at
 //!   its first sighting, and no two tokens can keep each other out (as
 //!   they would in a table of one hash per slot).
-//! * In front of moka, each thread remembers the entries it served last
-//!   (4 096 slots, chosen by the keyed hash): a token seen again skips
-//!   moka's lookup and bookkeeping. A slot holds a weak reference, not the
-//!   entry: what moka evicts or removes is gone from every thread's slots
-//!   too, and the slots never hold token data beyond the cache's budget
-//!   (a stale slot keeps only its small allocation until reused). The
-//!   slots hold entries, not verdicts: every hit is checked as above.
+//! * In front of moka, one shared table (`front.rs`) points at the entries
+//!   served last, four slots per bucket chosen by the keyed hash: a token
+//!   seen again skips moka's map walk and its read bookkeeping. It holds
+//!   only what moka holds (moka's eviction listener clears its slot), so
+//!   it adds no token data to the budget, only its slots (16 bytes each,
+//!   twice the entries the cache can hold). The table holds entries, not
+//!   verdicts: every hit is checked as above. Since hits rarely reach
+//!   moka, its eviction order is close to insertion order.
 //! * The presented token is compared with the cached one in constant time.
 
+mod front;
+mod sightings;
+
 use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
@@ -37,6 +41,8 @@ use moka::Expiry;
 use crate::claims::VerifiedToken;
 use crate::clock::later;
 use crate::keys::{KeyStore, SourceId};
+use front::FrontTable;
+use sightings::Sightings;
 
 /// Default bound on cached tokens.
 pub(crate) const DEFAULT_MAX_TOKENS: u64 = 20_000;
@@ -74,68 +80,12 @@ pub enum CacheAdmission {
     FirstSighting,
 }
 
-/// First sightings of verified tokens: a Bloom filter of two bits per
-/// token (from its keyed hash), 16 bits per token the cache can hold
-/// (at least 2^14, at most 2^26 bits), cleared once it has recorded as
-/// many tokens as an eighth of its bits, which keeps false positives
-/// near 5 %.
-struct Sightings {
-    words: Box<[AtomicU64]>,
-    /// Bits in the filter, less one (a power of two, less one).
-    mask: u64,
-    recorded: AtomicU64,
-    clear_after: u64,
-}
-
-impl Sightings {
-    fn new(held: u64) -> Self {
-        let bits = held
-            .saturating_mul(16)
-            .clamp(1 << 14, 1 << 26)
-            .next_power_of_two();
-        Sightings {
-            words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
-            mask: bits - 1,
-            recorded: AtomicU64::new(0),
-            clear_after: bits / 8,
-        }
-    }
-
-    /// The word and the bit of one of a hash's two positions.
-    fn place(&self, position: u64) -> Option<(&AtomicU64, u64)> {
-        let position = position & self.mask;
-        let word = self.words.get(usize::try_from(position / 64).ok()?)?;
-        Some((word, 1u64 << (position % 64)))
-    }
-
-    /// Whether the token of this hash was seen before; records it if not.
-    fn seen_before(&self, hash: u64) -> bool {
-        let places = [self.place(hash), self.place(hash.rotate_right(32))];
-        let seen = places
-            .iter()
-            .all(|place| place.is_some_and(|(word, bit)| word.load(Ordering::Relaxed) & bit != 0));
-        if seen {
-            return true;
-        }
-        for (word, bit) in places.into_iter().flatten() {
-            word.fetch_or(bit, Ordering::Relaxed);
-        }
-        if self.recorded.fetch_add(1, Ordering::Relaxed) + 1 >= self.clear_after {
-            self.recorded.store(0, Ordering::Relaxed);
-            for word in &self.words {
-                word.store(0, Ordering::Relaxed);
-            }
-        }
-        false
-    }
-}
-
 /// How many bytes of a token's tail the hash covers.
 const HASHED_TAIL: usize = 64;
 
 /// A verification remembered.
 pub(crate) struct CachedVerification {
-    /// The token itself (the key), for the per-thread slots.
+    /// The token itself (the key), compared in full on every hit.
     token: Arc<str>,
     pub(crate) verified: VerifiedToken,
     /// Where its key came from (the store and its source), and which key
@@ -190,42 +140,23 @@ impl CachedVerification {
 /// Tokens already verified, by exact token.
 pub(crate) struct TokenCache {
     entries: moka::sync::Cache<u64, Arc<CachedVerification>>,
+    /// The entries served last, looked up before moka; holds only what
+    /// moka holds.
+    front: Arc<FrontTable>,
     /// Keys the token hashes; random per cache.
     hasher: TailHash,
     /// Every entry weighs at least this much, so `max_bytes / floor` bounds
     /// the count.
     pub(crate) weight_floor: u32,
-    /// Tells this cache's per-thread slots from another verifier's.
-    id: usize,
     /// First sightings of verified tokens, when admission waits for a
     /// second one.
     sightings: Option<Sightings>,
 }
 
-/// Per-thread slots in front of moka (a power of two).
-const RECENT_SLOTS: usize = 4096;
-
-/// One slot, as it was filled.
-struct RecentSlot {
-    /// The owning cache.
-    cache: usize,
-    /// The token's keyed hash: a slot of another token is passed over
-    /// without touching the entry.
-    hash: u64,
-    /// The entry, while moka holds it.
-    entry: Weak<CachedVerification>,
-}
-
-thread_local! {
-    static RECENT: std::cell::RefCell<Vec<Option<RecentSlot>>> =
-        std::cell::RefCell::new(std::iter::repeat_with(|| None).take(RECENT_SLOTS).collect());
-}
-
-/// The per-thread slot of a token's keyed hash: an outsider cannot aim
-/// tokens at one slot without the cache's random key.
-fn slot_of(hash: u64) -> usize {
-    usize::try_from(hash >> (64 - RECENT_SLOTS.trailing_zeros())).unwrap_or(0) % RECENT_SLOTS
-}
+/// A token's keyed hash, computed once per verification and passed to
+/// each step of the cache.
+#[derive(Clone, Copy)]
+pub(crate) struct TokenKey(u64);
 
 /// Whether a presented token is the cached one, in time that depends on
 /// the length only, not on where the first difference is.
@@ -234,11 +165,21 @@ fn same_token(cached: &str, presented: &str) -> bool {
     if cached.len() != presented.len() {
         return false;
     }
-    let difference = cached
+    // Eight bytes at a time (the tail byte by byte): the same work
+    // wherever the tokens differ.
+    let (cached_words, cached_tail) = cached.as_chunks::<8>();
+    let (presented_words, presented_tail) = presented.as_chunks::<8>();
+    let words = cached_words
         .iter()
-        .zip(presented)
+        .zip(presented_words)
+        .fold(0u64, |acc, (a, b)| {
+            acc | (u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b))
+        });
+    let tail = cached_tail
+        .iter()
+        .zip(presented_tail)
         .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    std::hint::black_box(difference) == 0
+    std::hint::black_box(words | u64::from(tail)) == 0
 }
 
 impl TokenCache {
@@ -247,92 +188,88 @@ impl TokenCache {
         let weight_floor = u32::try_from(max_bytes / max_tokens)
             .unwrap_or(u32::MAX)
             .max(1);
+        let held = max_tokens.min(max_bytes / u64::from(weight_floor)).max(1);
+        let front = Arc::new(FrontTable::new(held));
+        let listener_front = Arc::clone(&front);
         let entries = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_, entry: &Arc<CachedVerification>| entry.weight)
             .expire_after(UntilExp)
+            .eviction_listener(move |hash: Arc<u64>, entry, _cause| {
+                listener_front.forget(*hash, &entry);
+            })
             .build();
-        static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-        let held = max_tokens.min(max_bytes / u64::from(weight_floor)).max(1);
         let sightings = match admission {
             CacheAdmission::FirstSighting => None,
             CacheAdmission::SecondSighting => Some(Sightings::new(held)),
         };
         TokenCache {
             entries,
+            front,
             hasher: TailHash(RandomState::new()),
             weight_floor,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             sightings,
         }
+    }
+
+    /// The keyed hash of a token.
+    pub(crate) fn key(&self, token: &str) -> TokenKey {
+        TokenKey(self.hasher.hash_one(token))
     }
 
     /// Whether a token just verified is taken in: always at first
     /// sighting, or when its first sighting is remembered (which is then
     /// recorded). Call only for tokens that verified.
-    pub(crate) fn admits(&self, token: &str) -> bool {
-        let Some(sightings) = &self.sightings else {
-            return true;
-        };
-        sightings.seen_before(self.hasher.hash_one(token))
+    pub(crate) fn admits(&self, key: TokenKey) -> bool {
+        match &self.sightings {
+            Some(sightings) => sightings.seen_before(key.0),
+            None => true,
+        }
     }
 
-    pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedVerification>> {
-        let hash = self.hasher.hash_one(token);
-        let slot = slot_of(hash);
-        let recent = RECENT.with(|recent| match recent.borrow().get(slot) {
-            Some(Some(held)) if held.cache == self.id && held.hash == hash => held
-                .entry
-                .upgrade()
-                .filter(|entry| same_token(&entry.token, token)),
-            _ => None,
-        });
-        if recent.is_some() {
-            return recent;
+    /// Calls `found` with the entry of exactly this token, if cached.
+    pub(crate) fn with_entry<R>(
+        &self,
+        key: TokenKey,
+        token: &str,
+        found: impl FnOnce(&Arc<CachedVerification>) -> R,
+    ) -> Option<R> {
+        let mut found = Some(found);
+        if let Some(outcome) = self
+            .front
+            .find(key.0, token, |entry| found.take().map(|found| found(entry)))
+        {
+            return outcome;
         }
         let entry = self
             .entries
-            .get(&hash)
+            .get(&key.0)
             .filter(|entry| same_token(&entry.token, token))?;
-        self.remember(hash, &entry);
-        Some(entry)
+        self.front.put(key.0, &entry);
+        found.map(|found| found(&entry))
     }
 
-    pub(crate) fn insert(&self, entry: CachedVerification) {
-        let hash = self.hasher.hash_one(&*entry.token);
+    /// The entry of exactly this token, if cached.
+    #[cfg_attr(not(any(feature = "sessions", test)), allow(dead_code))]
+    pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedVerification>> {
+        self.with_entry(self.key(token), token, Arc::clone)
+    }
+
+    pub(crate) fn insert(&self, key: TokenKey, entry: CachedVerification) {
         let entry = Arc::new(entry);
-        self.remember(hash, &entry);
-        self.entries.insert(hash, entry);
-    }
-
-    /// Puts an entry in this thread's slot for its hash.
-    fn remember(&self, hash: u64, entry: &Arc<CachedVerification>) {
-        RECENT.with(|recent| {
-            if let Some(place) = recent.borrow_mut().get_mut(slot_of(hash)) {
-                *place = Some(RecentSlot {
-                    cache: self.id,
-                    hash,
-                    entry: Arc::downgrade(entry),
-                });
-            }
-        });
+        self.entries.insert(key.0, Arc::clone(&entry));
+        self.front.put(key.0, &entry);
     }
 
     pub(crate) fn remove(&self, token: &str) {
-        let key = self.hasher.hash_one(token);
-        RECENT.with(|recent| {
-            if let Some(place) = recent.borrow_mut().get_mut(slot_of(key))
-                && matches!(place, Some(held) if held.cache == self.id && held.hash == key)
-            {
-                *place = None;
-            }
-        });
+        let key = self.key(token);
+        self.front.forget_token(key.0, token);
         if self
             .entries
-            .get(&key)
+            .get(&key.0)
             .is_some_and(|entry| same_token(&entry.token, token))
         {
-            self.entries.invalidate(&key);
+            self.entries.invalidate(&key.0);
         }
     }
 
@@ -394,41 +331,51 @@ mod tests {
         assert!(!same_token("abc.def", "abc.deF"));
         assert!(!same_token("abc.def", "Abc.def"));
         assert!(!same_token("abc.def", "abc.de"));
+        assert!(same_token(&"x".repeat(1000), &"x".repeat(1000)));
+        assert!(!same_token(
+            &"x".repeat(1000),
+            &format!("{}y", "x".repeat(999))
+        ));
         // Two caches (two random keys) put the same tokens in different
-        // slots: the slot is not a function of the token alone.
+        // buckets: the bucket is not a function of the token alone.
         let tokens: Vec<String> = (0..64)
             .map(|n| format!("header.payload.sig{n:04}"))
             .collect();
-        let slots = |cache: &TokenCache| -> Vec<usize> {
+        let buckets = |cache: &TokenCache| -> Vec<u64> {
             tokens
                 .iter()
-                .map(|token| slot_of(cache.hasher.hash_one(token.as_str())))
+                .map(|token| cache.key(token).0 >> 32)
                 .collect()
         };
         let (a, b) = (
             TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting),
             TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting),
         );
-        assert_ne!(slots(&a), slots(&b));
+        assert_ne!(buckets(&a), buckets(&b));
     }
 
     #[test]
     fn a_second_sighting_is_admitted_by_default() {
         let cache = TokenCache::new(10, 1 << 20, CacheAdmission::default());
-        assert!(!cache.admits("header.payload.first"));
-        assert!(cache.admits("header.payload.first"));
-        assert!(!cache.admits("header.payload.other"));
+        let (first, other) = (
+            cache.key("header.payload.first"),
+            cache.key("header.payload.other"),
+        );
+        assert!(!cache.admits(first));
+        assert!(cache.admits(first));
+        assert!(!cache.admits(other));
         let eager = TokenCache::new(10, 1 << 20, CacheAdmission::FirstSighting);
-        assert!(eager.admits("header.payload.first"));
+        assert!(eager.admits(eager.key("header.payload.first")));
     }
 
     #[test]
     fn tokens_in_a_cycle_do_not_keep_each_other_out() {
         let cache = TokenCache::new(10_000, 64 << 20, CacheAdmission::SecondSighting);
         let tokens: Vec<String> = (0..10_000).map(|n| format!("h.p.sig{n:05}")).collect();
-        let first = tokens.iter().filter(|token| cache.admits(token)).count();
+        let admitted = |token: &String| cache.admits(cache.key(token));
+        let first = tokens.iter().filter(|token| admitted(token)).count();
         assert!(first < 100, "{first} admitted at their first sighting");
-        assert!(tokens.iter().all(|token| cache.admits(token)));
+        assert!(tokens.iter().all(admitted));
     }
 
     #[test]
@@ -440,5 +387,56 @@ mod tests {
         assert_eq!(hash.hash_one(a.as_str()), hash.hash_one(b.as_str()));
         assert_ne!(hash.hash_one(a.as_str()), hash.hash_one(c.as_str()));
         assert_ne!(hash.hash_one("short"), hash.hash_one("shorter"));
+    }
+
+    fn entry(token: &str, floor: u32) -> CachedVerification {
+        let fetcher = crate::keys::Fetcher::new(
+            Duration::from_secs(1),
+            1 << 16,
+            true,
+            crate::RetryPolicy::default(),
+        )
+        .expect("a fetcher");
+        let store = Arc::new(KeyStore::new(fetcher, crate::keys::CacheOptions::default()));
+        let verified = VerifiedToken::new(crate::claims::Parts {
+            issuer: "https://issuer".into(),
+            kid: "k".into(),
+            token_use: None,
+            expires_at: i64::MAX,
+            ids: crate::claims::Ids::default(),
+            payload: b"{}".to_vec(),
+        });
+        CachedVerification::new(token, verified, (store, 0), (0, 0), 0, 3600, floor)
+    }
+
+    /// What moka drops leaves the front table: the table never holds more
+    /// entries than the cache.
+    #[test]
+    fn the_front_table_holds_only_what_moka_holds() {
+        let cache = TokenCache::new(8, 1 << 20, CacheAdmission::FirstSighting);
+        let tokens: Vec<String> = (0..200).map(|n| format!("h.p.sig{n:05}")).collect();
+        for token in &tokens {
+            cache.insert(cache.key(token), entry(token, cache.weight_floor));
+        }
+        let held = cache.len();
+        assert!(held <= 8, "{held} entries in moka");
+        assert!(
+            cache.front.held() as u64 <= held,
+            "{} in the front table, {held} in moka",
+            cache.front.held()
+        );
+        let found = tokens
+            .iter()
+            .filter(|token| cache.get(token).is_some())
+            .count() as u64;
+        assert_eq!(found, held);
+        // A removed token is gone from both.
+        let kept = tokens
+            .iter()
+            .find(|token| cache.get(token).is_some())
+            .expect("one kept");
+        cache.remove(kept);
+        assert!(cache.get(kept).is_none());
+        assert_eq!(cache.front.held() as u64, cache.len());
     }
 }
