@@ -28,12 +28,17 @@
 #        table of the crate's defaults still remembers it;
 #    (b) 10 000 tokens, every one verified many times before the rounds.
 #    Medians over the rounds; ratios are taken per round, then the median.
+#    Each run also reads the server's CPU time (user + system, from /proc)
+#    and reports it per request: with the client on the same cores, req/s
+#    depends on how the scheduler splits them; CPU per request does not.
 # 3. latency, in each round after its throughput runs: `peers latency`, an
 #    open-loop client at PEERS_RATE (default 5000) requests/s for SECONDS per
 #    server and rotation; p50/p99/max from the scheduled send time. Medians of
 #    the rounds' p50 and p99, the worst max; a figure whose client itself fell
 #    behind its schedule (lag p99 over 1 ms) is marked: it measures the
 #    machine, not the server.
+# 4. in process: `peers cost`, the verifiers alone on the never-seen tokens,
+#    one thread, against the raw RSA check (no HTTP, no client).
 #
 # The client and the servers share the machine's cores. Builds into
 # $CARGO_TARGET_DIR when it is set, target/ otherwise; wrk is installed from
@@ -124,10 +129,11 @@ for which in "${verifiers[@]}"; do
 done
 
 log "gate: starting every server, valid and bad tokens"
-declare -A port_of
+declare -A port_of pid_of
 for name in "${names[@]}"; do
     serve "$name" "$name"
     port_of[$name]=$port
+    pid_of[$name]=$server_pid
     "$peers" check "$name" "http://127.0.0.1:$port/r" "$work/tokens.txt" "$work/unknown.txt" >>"$work/gate.txt" \
         || fail "$name is misconfigured: not measured"
 done
@@ -155,15 +161,21 @@ LUA
 
 wrk_cmd=(wrk -t 1 -c 32 -d "${seconds}s" -s rotate.lua)
 declare -A cursor
-run_wrk() { # run_wrk NAME ROTATION DURATION: sets $wrk_rps and $wrk_errors (non-2xx + socket errors)
-    local name=$1 rotation=$2 duration=$3 key="$1/$2" output
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of a process
+run_wrk() { # run_wrk NAME ROTATION DURATION: sets $wrk_rps, $wrk_errors (non-2xx + socket errors), $cpu_us
+    local name=$1 rotation=$2 duration=$3 key="$1/$2" output before after
+    before=$(cpu_ticks "${pid_of[$name]}")
     output=$(TOKENS_FILE="$work/$rotation.txt" ROUTE=/r START="${cursor[$key]:-0}" NEXT_FILE="$work/next" \
         wrk -t 1 -c 32 -d "$duration" -s "$work/rotate.lua" "http://127.0.0.1:${port_of[$name]}" 2>&1)
+    after=$(cpu_ticks "${pid_of[$name]}")
     cursor[$key]=$(cat "$work/next")
-    read -r wrk_rps wrk_errors < <(awk '/^Requests\/sec:/ {rps = $2}
+    read -r wrk_rps wrk_errors cpu_us < <(awk -v ticks=$((after - before)) -v hz="$clock_ticks" '
+        /^Requests\/sec:/ {rps = $2}
+        / requests in / {requests = $1}
         /Non-2xx or 3xx responses:/ {errors += $NF}
         /Socket errors:/ {gsub(",", ""); errors += $4 + $6 + $8 + $10}
-        END {print rps + 0, errors + 0}' <<<"$output")
+        END {print rps + 0, errors + 0, (requests > 0 ? ticks * 1e6 / hz / requests : 0)}' <<<"$output")
 }
 
 log "warm-up: keys fetched, the 10 000-token rotation verified many times on every server"
@@ -182,7 +194,7 @@ for round in $(seq 1 "$rounds"); do
     for rotation in never-seen rotation-10k; do
         for name in "${order[@]}"; do
             run_wrk "$name" "$rotation" "${seconds}s"
-            echo "$round $rotation $name $wrk_rps $wrk_errors" >>"$work/throughput.txt"
+            echo "$round $rotation $name $wrk_rps $wrk_errors $cpu_us" >>"$work/throughput.txt"
             summary+=("$rotation/$name $wrk_rps")
         done
     done
@@ -227,10 +239,12 @@ rotations = ["never-seen", "rotation-10k"]
 med = statistics.median
 
 rps = defaultdict(dict)        # (rotation, round) -> name -> req/s
+cpu = defaultdict(dict)        # (rotation, round) -> name -> server CPU µs per request
 errors = defaultdict(int)      # name -> non-2xx and socket errors in wrk runs
 for line in open(throughput_path):
-    round_, rotation, name, value, errs = line.split()
+    round_, rotation, name, value, errs, cpu_us = line.split()
     rps[(rotation, round_)][name] = float(value)
+    cpu[(rotation, round_)][name] = float(cpu_us)
     errors[name] += int(errs)
 rounds = sorted({r for (_, r) in rps})
 
@@ -239,6 +253,13 @@ def median_rps(rotation, name):
 
 def median_ratio(rotation, a, b):
     return med([rps[(rotation, r)][a] / rps[(rotation, r)][b] for r in rounds if rps[(rotation, r)][b] > 0])
+
+def median_cpu(rotation, name):
+    return med([cpu[(rotation, r)][name] for r in rounds])
+
+def median_cpu_ratio(rotation, a, b):
+    """How many requests `a` serves on the CPU time `b` spends on one (per round, then the median)."""
+    return med([cpu[(rotation, r)][b] / cpu[(rotation, r)][a] for r in rounds if cpu[(rotation, r)][a] > 0])
 
 runs = defaultdict(list)       # (rotation, name) -> every round's latency fields
 for line in open(latency_path):
@@ -252,14 +273,15 @@ def latency_cell(rotation, name):
     mark = " ‡" if med([r["client_lag_p99_ms"] for r in rs]) > LAG_LIMIT_MS else ""
     return f"{p50:.2f} / {p99:.2f} / {worst:.1f}{mark}"
 
-print(f"| server | never seen (300 000 tokens) req/s | / open | 10 000 tokens req/s | / open "
+print(f"| server | never seen (300 000 tokens) req/s | / open | server CPU µs a request | 10 000 tokens req/s | / open | server CPU µs a request "
       f"| at {rate} req/s, never seen: p50 / p99 / max ms | at {rate} req/s, 10 000 tokens: p50 / p99 / max ms | non-2xx |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in names:
     cells = [labels[name]]
     for rotation in rotations:
         cells.append(f"{median_rps(rotation, name):.0f}")
         cells.append(f"{median_ratio(rotation, name, 'open'):.3f}")
+        cells.append(f"{median_cpu(rotation, name):.1f}")
     non_2xx = errors[name]
     for rotation in rotations:
         cells.append(latency_cell(rotation, name))
@@ -271,6 +293,9 @@ for rotation, title in zip(rotations, ["never seen", "10 000 tokens"]):
     best = max(peers, key=lambda name: median_rps(rotation, name))
     print(f"cognito-auth / best peer, {title}: {median_ratio(rotation, 'cognito-auth', best):.2f}x "
           f"(the best peer: {labels[best]}; median of per-round ratios)")
+    thrifty = min(peers, key=lambda name: median_cpu(rotation, name))
+    print(f"  requests served per server CPU second, cognito-auth / the thriftiest peer, {title}: "
+          f"{median_cpu_ratio(rotation, 'cognito-auth', thrifty):.2f}x (the peer: {labels[thrifty]})")
 lags = sorted(r["client_lag_p99_ms"] for rs in runs.values() for r in rs)
 print(f"latency: medians over the rounds of p50 and p99, the worst max; the client's own scheduling lag "
       f"(p99 of a run) was {med(lags):.2f} ms in the median run, {lags[-1]:.2f} ms in the worst, and is part of every figure")
@@ -280,6 +305,9 @@ if any(" ‡" in latency_cell(rotation, name) for rotation in rotations for name
 if any(errors.values()) or any(r["non200"] + r["errors"] for rs in runs.values() for r in rs):
     print("!! some answers were not 200 (last column): those servers' figures do not measure verification alone")
 PY
+echo
+echo "In process (\`peers cost\`: no HTTP, no load client; the same never-seen tokens for each):"
+"$peers" cost "$work/never-seen.txt" 9
 echo
 echo "What each verifier checks, as configured here (from each crate's source; \`peers checks\`):"
 echo

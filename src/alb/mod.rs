@@ -193,7 +193,7 @@ impl AlbVerifier {
             origin_jti: None,
             iat: claims.iat,
         };
-        let issuer = Box::from(iss.unwrap_or_default());
+        let issuer = Arc::from(iss.unwrap_or_default());
         let expires_at = claims.exp.unwrap_or_default();
         drop(claims);
         Ok(AlbToken {

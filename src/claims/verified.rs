@@ -32,7 +32,8 @@ use crate::revocation::TokenIds;
 pub struct VerifiedToken(Arc<Inner>);
 
 struct Inner {
-    issuer: Box<str>,
+    /// Shared with the issuer table's entry.
+    issuer: Arc<str>,
     kid: Box<str>,
     token_use: Option<TokenUse>,
     expires_at: i64,
@@ -60,7 +61,7 @@ pub(crate) struct Ids {
 }
 
 pub(crate) struct Parts {
-    pub(crate) issuer: Box<str>,
+    pub(crate) issuer: Arc<str>,
     pub(crate) kid: Box<str>,
     pub(crate) token_use: Option<TokenUse>,
     pub(crate) expires_at: i64,

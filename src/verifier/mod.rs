@@ -260,7 +260,7 @@ impl Verifier {
         let ids = checks::owned_ids(&claims);
         drop(claims);
         let verified = VerifiedToken::new(Parts {
-            issuer: Box::from(&*entry.iss),
+            issuer: Arc::clone(&entry.iss),
             kid: kid_owned.into_boxed_str(),
             token_use,
             expires_at,

@@ -15,7 +15,9 @@ use super::token_source::{BearerToken, bearer_token_bytes};
 use super::token_source::{RequestHead, TokenLookup, TokenSource, is_b64token};
 use crate::claims::VerifiedToken;
 use crate::error::Error;
-use crate::verifier::{Probe, Verifier};
+#[cfg(feature = "tower")]
+use crate::verifier::Probe;
+use crate::verifier::Verifier;
 
 /// What the tower path found for a request: decided at once (a cached
 /// token, a refusal), or a verification to wait for.

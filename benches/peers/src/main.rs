@@ -8,6 +8,7 @@
 //! peers status WHICH other-issuer|other-client URL TOKENS_FILE
 //! peers latency URL TOKENS_FILE RATE SECONDS [START]
 //! peers checks
+//! peers cost TOKENS_FILE [ROUNDS]
 //! ```
 //!
 //! * `serve`: one axum server on `127.0.0.1:PORT` with one route, `/r`,
@@ -28,9 +29,12 @@
 //!   max latency, measured from each request's scheduled send time, with
 //!   the tokens of the file in turn from the START-th (default 0).
 //! * `checks`: what each server verifies, as a Markdown table.
+//! * `cost`: in process, what a never-seen token costs the hand-written
+//!   verifier and this crate against the raw RSA check (see [`cost`]).
 
 mod check;
 mod config;
+mod cost;
 mod latency;
 mod servers;
 mod tokens;
@@ -48,6 +52,7 @@ const USAGE: &str = "usage:
   peers status WHICH other-issuer|other-client URL TOKENS_FILE
   peers latency URL TOKENS_FILE RATE SECONDS [START]
   peers checks
+  peers cost TOKENS_FILE [ROUNDS]
 WHICH: open, cognito-auth, cognito-auth-nocache, tower-oauth2, jwt-authorizer, handwritten";
 
 fn main() -> ExitCode {
@@ -102,6 +107,14 @@ fn run(args: &[String]) -> Result<()> {
         }
         "checks" => {
             print!("{}", servers::checks_table());
+            Ok(())
+        }
+        "cost" => {
+            let tokens = tokens::read(arg(1)?)?;
+            let rounds: usize = args.get(2).map_or(Ok(9), |rounds| rounds.parse())?;
+            let config = config::PoolConfig::from_env()?;
+            let report = client_runtime()?.block_on(cost::run(&config, &tokens, rounds))?;
+            print!("{report}");
             Ok(())
         }
         _ => Err(USAGE.into()),

@@ -29,6 +29,16 @@ const WAYS: usize = 4;
 const MIN_BUCKETS: usize = 16;
 const MAX_BUCKETS: usize = 1 << 20;
 
+/// What the table says of a token.
+pub(super) enum Lookup<R> {
+    /// Its entry, as `found` made it.
+    Found(R),
+    /// Not cached.
+    Absent,
+    /// Its bucket is full: moka may hold it.
+    AskMoka,
+}
+
 struct Slot {
     /// The keyed hash of the slot's token, read before the entry.
     hash: AtomicU64,
@@ -69,21 +79,33 @@ impl FrontTable {
     }
 
     /// Calls `found` with the entry of exactly this token, if a slot holds
-    /// it.
+    /// it; else says whether moka may still hold it.
     pub(super) fn find<R>(
         &self,
         hash: u64,
         token: &str,
         found: impl FnOnce(&Arc<CachedVerification>) -> R,
-    ) -> Option<R> {
-        let slot = self
-            .bucket(hash)
+    ) -> Lookup<R> {
+        let bucket = self.bucket(hash);
+        if let Some(slot) = bucket
             .iter()
-            .find(|slot| slot.hash.load(Ordering::Acquire) == hash)?;
-        let guard = slot.entry.load();
-        match &*guard {
-            Some(entry) if same_token(entry.token(), token) => Some(found(entry)),
-            _ => None,
+            .find(|slot| slot.hash.load(Ordering::Acquire) == hash)
+        {
+            let guard = slot.entry.load();
+            if let Some(entry) = &*guard
+                && same_token(entry.token(), token)
+            {
+                return Lookup::Found(found(entry));
+            }
+        }
+        // Every entry moka takes in is put here, and leaves only when moka
+        // drops it or a full bucket gives its slot to another: with a slot
+        // free, the token is not cached (or was pushed out of a full
+        // bucket earlier, and is then verified once more).
+        if bucket.iter().any(|slot| slot.entry.load().is_none()) {
+            Lookup::Absent
+        } else {
+            Lookup::AskMoka
         }
     }
 

@@ -24,8 +24,11 @@
 //!   only what moka holds (moka's eviction listener clears its slot), so
 //!   it adds no token data to the budget, only its slots (16 bytes each,
 //!   twice the entries the cache can hold). The table holds entries, not
-//!   verdicts: every hit is checked as above. Since hits rarely reach
-//!   moka, its eviction order is close to insertion order.
+//!   verdicts: every hit is checked as above. A token missing from a
+//!   bucket with a free slot is taken as not cached, without asking moka
+//!   (a token pushed out of a full bucket earlier is then verified once
+//!   more, and put back). Since lookups rarely reach moka, its eviction
+//!   order is close to insertion order.
 //! * The presented token is compared with the cached one in constant time.
 
 mod front;
@@ -41,7 +44,7 @@ use moka::Expiry;
 use crate::claims::VerifiedToken;
 use crate::clock::later;
 use crate::keys::{KeyStore, SourceId};
-use front::FrontTable;
+use front::{FrontTable, Lookup};
 use sightings::Sightings;
 
 /// Default bound on cached tokens.
@@ -137,6 +140,10 @@ impl CachedVerification {
     }
 }
 
+/// The weight of an entry for a small real token (a 340-byte token, three
+/// copies): Cognito's tokens are 800 bytes and more.
+const SMALLEST_REAL_WEIGHT: u64 = 1024;
+
 /// Tokens already verified, by exact token.
 pub(crate) struct TokenCache {
     entries: moka::sync::Cache<u64, Arc<CachedVerification>>,
@@ -188,7 +195,12 @@ impl TokenCache {
         let weight_floor = u32::try_from(max_bytes / max_tokens)
             .unwrap_or(u32::MAX)
             .max(1);
-        let held = max_tokens.min(max_bytes / u64::from(weight_floor)).max(1);
+        // What the front table and the sightings filter are sized for:
+        // the count bound, or as many entries as fit the byte budget at
+        // the smallest weight a real token has (so a lifted count bound
+        // does not size them for millions of 1-byte entries).
+        let smallest = u64::from(weight_floor).max(SMALLEST_REAL_WEIGHT);
+        let held = max_tokens.min(max_bytes / smallest).max(1);
         let front = Arc::new(FrontTable::new(held));
         let listener_front = Arc::clone(&front);
         let entries = moka::sync::Cache::builder()
@@ -235,11 +247,13 @@ impl TokenCache {
         found: impl FnOnce(&Arc<CachedVerification>) -> R,
     ) -> Option<R> {
         let mut found = Some(found);
-        if let Some(outcome) = self
+        match self
             .front
             .find(key.0, token, |entry| found.take().map(|found| found(entry)))
         {
-            return outcome;
+            Lookup::Found(outcome) => return outcome,
+            Lookup::Absent => return None,
+            Lookup::AskMoka => {}
         }
         let entry = self
             .entries
@@ -429,7 +443,9 @@ mod tests {
             .iter()
             .filter(|token| cache.get(token).is_some())
             .count() as u64;
-        assert_eq!(found, held);
+        // Found only what moka holds (a token pushed out of a full bucket
+        // may be missed: it is then verified again).
+        assert!(found > 0 && found <= held, "{found} found, {held} held");
         // A removed token is gone from both.
         let kept = tokens
             .iter()
@@ -437,6 +453,6 @@ mod tests {
             .expect("one kept");
         cache.remove(kept);
         assert!(cache.get(kept).is_none());
-        assert_eq!(cache.front.held() as u64, cache.len());
+        assert!(cache.front.held() as u64 <= cache.len());
     }
 }

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// (at least 2^14, at most 2^26 bits), cleared once it has recorded as
 /// many tokens as an eighth of its bits, which keeps false positives
 /// near 5 %.
+/// One first sighting in this many moves the count of recordings.
+const COUNT_EVERY: u64 = 16;
+
 pub(super) struct Sightings {
     words: Box<[AtomicU64]>,
     /// Bits in the filter, less one (a power of two, less one).
@@ -49,7 +52,14 @@ impl Sightings {
         for (word, bit) in places.into_iter().flatten() {
             word.fetch_or(bit, Ordering::Relaxed);
         }
-        if self.recorded.fetch_add(1, Ordering::Relaxed) + 1 >= self.clear_after {
+        // Counted for one hash in COUNT_EVERY, by that many: threads
+        // recording first sightings at once rarely write the one shared
+        // counter, and the count stays right on average.
+        if !hash.is_multiple_of(COUNT_EVERY) {
+            return false;
+        }
+        if self.recorded.fetch_add(COUNT_EVERY, Ordering::Relaxed) + COUNT_EVERY >= self.clear_after
+        {
             self.recorded.store(0, Ordering::Relaxed);
             for word in &self.words {
                 word.store(0, Ordering::Relaxed);

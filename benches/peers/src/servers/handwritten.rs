@@ -21,7 +21,7 @@ use crate::Result;
 use crate::config::PoolConfig;
 
 /// The keys and the rules, shared by every request.
-struct Handwritten {
+pub struct Handwritten {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
     client_id: String,
@@ -29,7 +29,7 @@ struct Handwritten {
 
 impl Handwritten {
     /// Fetches the JWKS and builds the validation.
-    async fn fetch(config: &PoolConfig) -> Result<Self> {
+    pub async fn fetch(config: &PoolConfig) -> Result<Self> {
         let body = reqwest::get(&config.jwks_uri)
             .await?
             .error_for_status()?
@@ -54,7 +54,7 @@ impl Handwritten {
     }
 
     /// The claims of a valid access token of our client, or `None`.
-    fn verify(&self, token: &str) -> Option<CognitoAccessClaims> {
+    pub fn verify(&self, token: &str) -> Option<CognitoAccessClaims> {
         let header = decode_header(token).ok()?;
         let key = self.keys.get(header.kid.as_deref()?)?;
         let claims = decode::<CognitoAccessClaims>(token, key, &self.validation)

@@ -7,7 +7,7 @@
 //! verified request with `{"sub":"…"}` serialised by `Json`.
 
 mod cognito;
-mod handwritten;
+pub mod handwritten;
 mod jwt_authorizer;
 mod open;
 mod tower_oauth2;
