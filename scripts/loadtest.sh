@@ -16,7 +16,9 @@
 # The client (wrk, installed from Debian's packages if missing) and the
 # servers share the machine's cores, and shared machines are noisy: every
 # ratio is taken between runs that alternate within a round, and the median
-# over the rounds is reported.
+# over the rounds is reported. Throughput and sessions runs also report the
+# server's CPU time per request (from /proc), which does not depend on how
+# the scheduler splits the cores between client and server.
 set -euo pipefail
 
 seconds=${1:-4}
@@ -71,6 +73,22 @@ stop() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null 
 
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
 wrk_run() { wrk -t 1 -c 32 -d "${seconds}s" "$@" 2>/dev/null | rps; }
+# measured ARGS...: like wrk_run, for the server started last; prints
+# "REQ_PER_S CPU_US", CPU_US being the server's CPU time (user + system,
+# from /proc) per request answered. With the client on the same cores,
+# req/s depends on how the scheduler splits them; CPU per request does not.
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+measured() {
+    local before after
+    before=$(cpu_ticks)
+    wrk -t 1 -c 32 -d "${seconds}s" "$@" 2>/dev/null >"$work/wrk.out"
+    after=$(cpu_ticks)
+    awk -v ticks=$((after - before)) -v hz="$clock_ticks" '
+        /^Requests\/sec:/ {rps = $2}
+        / requests in / {requests = $1}
+        END {print rps + 0, (requests > 0 ? ticks * 1e6 / hz / requests : 0)}' "$work/wrk.out"
+}
 
 first_token=$(head -n 1 "$work/tokens.txt")
 header=(-H "Authorization: Bearer $first_token")
@@ -84,7 +102,7 @@ request = function()
     return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. tokens[i] })
 end
 LUA
-rotate() { TOKENS_FILE="$work/tokens.txt" ROUTE=$1 wrk_run -s "$work/rotate.lua" "$base"; }
+rotate() { TOKENS_FILE="$work/tokens.txt" ROUTE=$1 measured -s "$work/rotate.lua" "$base"; }
 
 # --- cold start: a fresh axum example ---------------------------------------------
 start axum "$bin/axum"
@@ -98,12 +116,12 @@ wrk -t 1 -c 4 -d 1s "${header[@]}" "$base/protected" >/dev/null 2>&1
 TOKENS_FILE="$work/tokens.txt" ROUTE=/protected wrk -t 1 -c 32 -d 3s -s "$work/rotate.lua" "$base" >/dev/null 2>&1
 : >"$work/twins.txt"
 for round in $(seq 1 "$rounds"); do
-    open=$(wrk_run "${header[@]}" "$base/open")
-    protected=$(wrk_run "${header[@]}" "$base/protected")
+    open=$(measured "${header[@]}" "$base/open")
+    protected=$(measured "${header[@]}" "$base/protected")
     open_rotating=$(rotate /open)
     protected_rotating=$(rotate /protected)
     echo "$open $protected $open_rotating $protected_rotating" >>"$work/twins.txt"
-    log "round $round: /open $open, /protected $protected; rotating /open $open_rotating, /protected $protected_rotating req/s"
+    log "round $round (req/s, server CPU us a request): /open $open, /protected $protected; rotating /open $open_rotating, /protected $protected_rotating"
 done
 stop
 
@@ -113,10 +131,10 @@ eval "$(grep '^export SESSION_COOKIE' "$work/sessions.out")"
 wrk -t 1 -c 4 -d 1s -H "Cookie: $SESSION_COOKIE" "$base/session-page" >/dev/null 2>&1
 : >"$work/sessions.txt"
 for round in $(seq 1 "$rounds"); do
-    page=$(wrk_run -H "Cookie: $SESSION_COOKIE" "$base/page")
-    session_page=$(wrk_run -H "Cookie: $SESSION_COOKIE" "$base/session-page")
+    page=$(measured -H "Cookie: $SESSION_COOKIE" "$base/page")
+    session_page=$(measured -H "Cookie: $SESSION_COOKIE" "$base/session-page")
     echo "$page $session_page" >>"$work/sessions.txt"
-    log "round $round: /page $page, /session-page $session_page req/s"
+    log "round $round (req/s, server CPU us a request): /page $page, /session-page $session_page"
 done
 stop
 
@@ -143,12 +161,19 @@ twins, example, sessions = rows(sys.argv[1]), rows(sys.argv[2]), rows(sys.argv[3
 med = statistics.median
 col = lambda rows, i: med([row[i] for row in rows])
 ratio = lambda rows, a, b: med([row[a] / row[b] for row in rows])
-print(f"same handler, no layer, one token         {col(twins, 0):>9.0f} req/s")
-print(f"same handler, AuthLayer, one token        {col(twins, 1):>9.0f} req/s  ratio {ratio(twins, 1, 0):.3f}  (target 3: >= 0.85)")
-print(f"same handler, no layer, 10 000 tokens     {col(twins, 2):>9.0f} req/s")
-print(f"same handler, AuthLayer, 10 000 tokens    {col(twins, 3):>9.0f} req/s  ratio {ratio(twins, 3, 2):.3f}")
-print(f"a page, no layer                          {col(sessions, 0):>9.0f} req/s")
-print(f"the page behind the SessionLayer          {col(sessions, 1):>9.0f} req/s  ratio {ratio(sessions, 1, 0):.3f}  (sessions: >= 0.9)")
+# twins and sessions rows: req/s and server CPU µs per request, per run.
+# The CPU ratio is requests per CPU second, protected / unprotected.
+def pair(rows, run, base, label, target=""):
+    print(f"{label:<42}{col(rows, 2 * run):>9.0f} req/s  ratio {ratio(rows, 2 * run, 2 * base):.3f}"
+          f"  server CPU {col(rows, 2 * run + 1):5.2f} us a request, ratio {ratio(rows, 2 * base + 1, 2 * run + 1):.3f}{target}")
+def base_line(rows, run, label):
+    print(f"{label:<42}{col(rows, 2 * run):>9.0f} req/s               server CPU {col(rows, 2 * run + 1):5.2f} us a request")
+base_line(twins, 0, "same handler, no layer, one token")
+pair(twins, 1, 0, "same handler, AuthLayer, one token", "  (issue 16: >= 0.95)")
+base_line(twins, 2, "same handler, no layer, 10 000 tokens")
+pair(twins, 3, 2, "same handler, AuthLayer, 10 000 tokens", "  (issue 16: >= 0.92)")
+base_line(sessions, 0, "a page, no layer")
+pair(sessions, 1, 0, "the page behind the SessionLayer", "  (sessions: >= 0.9)")
 print(f"axum example: GET /health                 {col(example, 0):>9.0f} req/s")
 print(f"axum example: GET /me (JSON of claims)    {col(example, 1):>9.0f} req/s  ratio {ratio(example, 1, 0):.3f}")
 PY

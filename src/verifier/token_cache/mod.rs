@@ -392,6 +392,18 @@ mod tests {
         assert!(tokens.iter().all(admitted));
     }
 
+    /// A stream of tokens that never come back is taken in (a false
+    /// positive of the filter) under 1 % of the time, over whole windows
+    /// of the filter (0.5 % measured; 1.7 % when it cleared at an eighth).
+    #[test]
+    fn never_repeated_tokens_are_rarely_taken_in() {
+        let cache = TokenCache::new(20_000, 64 << 20, CacheAdmission::SecondSighting);
+        let admitted = (0..200_000)
+            .filter(|n| cache.admits(cache.key(&format!("h.p.never-seen-{n:07}"))))
+            .count();
+        assert!(admitted < 200_000 / 100, "{admitted} of 200 000 taken in");
+    }
+
     #[test]
     fn the_tail_hash_sees_length_and_tail_only() {
         let hash = TailHash(RandomState::new());

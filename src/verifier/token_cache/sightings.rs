@@ -3,14 +3,17 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// First sightings of verified tokens: a Bloom filter of two bits per
-/// token (from its keyed hash), 16 bits per token the cache can hold
-/// (at least 2^14, at most 2^26 bits), cleared once it has recorded as
-/// many tokens as an eighth of its bits, which keeps false positives
-/// near 5 %.
 /// One first sighting in this many moves the count of recordings.
 const COUNT_EVERY: u64 = 16;
 
+/// First sightings of verified tokens: a Bloom filter of two bits per
+/// token (from its keyed hash), 16 bits per token the cache can hold
+/// (at least 2^14, at most 2^26 bits), cleared once it has recorded as
+/// many tokens as a sixteenth of its bits, which keeps false positives
+/// under 1.4 % (each one costs a cache insert of a token that may never
+/// come back). A token the cache could hold comes back within that window:
+/// the filter remembers as many first sightings as the cache holds tokens,
+/// or more.
 pub(super) struct Sightings {
     words: Box<[AtomicU64]>,
     /// Bits in the filter, less one (a power of two, less one).
@@ -29,7 +32,7 @@ impl Sightings {
             words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
             mask: bits - 1,
             recorded: AtomicU64::new(0),
-            clear_after: bits / 8,
+            clear_after: bits / 16,
         }
     }
 
