@@ -120,7 +120,7 @@ impl Verifier {
                 max: inner.max_token_bytes,
             });
         }
-        let key = inner.token_cache.as_ref().map(|cache| cache.key(token));
+        let key = self.cache_key(token);
         Ok(match self.cached_by_key(key, token)? {
             Some(verified) => Probe::Hit(verified),
             None => Probe::Miss(Missed(key)),
@@ -298,12 +298,15 @@ impl Verifier {
     /// (the session layer); a miss is then [`verify`](Self::verify)'s.
     #[cfg_attr(not(feature = "sessions"), allow(dead_code))]
     pub(crate) fn cached(&self, token: &str) -> Result<Option<VerifiedToken>> {
-        let key = self
-            .inner
+        self.cached_by_key(self.cache_key(token), token)
+    }
+
+    /// The token's key in the verified-token cache, when there is one.
+    fn cache_key(&self, token: &str) -> Option<TokenKey> {
+        self.inner
             .token_cache
             .as_ref()
-            .map(|cache| cache.key(token));
-        self.cached_by_key(key, token)
+            .map(|cache| cache.key(token))
     }
 
     /// [`cached`](Self::cached), with the token's key already computed.
