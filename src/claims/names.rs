@@ -93,21 +93,40 @@ impl Serialize for NameSet {
 }
 
 /// Accepts a JSON array of strings or a space-separated string.
+/// What a `NameSet` is read from.
+const NAME_SET_FORMS: &str = "an array of strings or a space-separated string";
+
 impl<'de> Deserialize<'de> for NameSet {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Form {
-            List(Vec<String>),
-            Scope(String),
+        // A visitor for either form, not an untagged enum: that would
+        // buffer the value, fail on the array form first and format the
+        // error for every space-separated `scope`.
+        struct Names;
+
+        impl<'de> de::Visitor<'de> for Names {
+            type Value = NameSet;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(NAME_SET_FORMS)
+            }
+
+            fn visit_str<E: de::Error>(self, scope: &str) -> Result<NameSet, E> {
+                Ok(NameSet::from_scope_string(scope))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<NameSet, A::Error> {
+                let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(name) = seq
+                    .next_element::<String>()
+                    .map_err(|_| de::Error::custom(format!("expected {NAME_SET_FORMS}")))?
+                {
+                    names.push(name);
+                }
+                Ok(NameSet::new(names))
+            }
         }
-        match Form::deserialize(deserializer) {
-            Ok(Form::List(list)) => Ok(NameSet::new(list)),
-            Ok(Form::Scope(scope)) => Ok(NameSet::from_scope_string(&scope)),
-            Err(_) => Err(de::Error::custom(
-                "expected an array of strings or a space-separated string",
-            )),
-        }
+
+        deserializer.deserialize_any(Names)
     }
 }
 
@@ -198,6 +217,18 @@ impl fmt::Display for Requirement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_sets_are_read_from_either_form_and_nothing_else() {
+        let read = |json: &str| serde_json::from_str::<NameSet>(json);
+        assert_eq!(read(r#""a b  c""#).unwrap(), NameSet::new(["a", "b", "c"]));
+        assert_eq!(read(r#"["a", "b"]"#).unwrap(), NameSet::new(["a", "b"]));
+        assert!(read("[]").unwrap().is_empty());
+        for bad in ["1", "[1]", r#"["a", null]"#, "null", "{}", "true"] {
+            let err = read(bad).expect_err(bad).to_string();
+            assert!(err.contains(NAME_SET_FORMS), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn requirements() {
