@@ -129,29 +129,21 @@ impl FrontTable {
     /// Takes this entry (this very allocation) out of its slot, if a slot
     /// holds it.
     pub(super) fn forget(&self, hash: u64, entry: &Arc<CachedVerification>) {
-        for slot in self.bucket(hash) {
-            if slot.hash.load(Ordering::Relaxed) == hash {
-                let current = slot.entry.load();
-                if current
-                    .as_ref()
-                    .is_some_and(|held| Arc::ptr_eq(held, entry))
-                {
-                    slot.entry.compare_and_swap(&*current, None);
-                }
-            }
-        }
+        self.forget_where(hash, |held| Arc::ptr_eq(held, entry));
     }
 
     /// Takes the entry of this token out of its slot, whichever allocation
     /// it is.
     pub(super) fn forget_token(&self, hash: u64, token: &str) {
+        self.forget_where(hash, |held| same_token(held.token(), token));
+    }
+
+    /// Empties the slots of this hash whose entry `matches`.
+    fn forget_where(&self, hash: u64, matches: impl Fn(&Arc<CachedVerification>) -> bool) {
         for slot in self.bucket(hash) {
             if slot.hash.load(Ordering::Relaxed) == hash {
                 let current = slot.entry.load();
-                if current
-                    .as_ref()
-                    .is_some_and(|held| same_token(held.token(), token))
-                {
+                if current.as_ref().is_some_and(&matches) {
                     slot.entry.compare_and_swap(&*current, None);
                 }
             }
