@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use reqwest::Url;
 
-use crate::claims::{Ids, Parts, VerifiedToken};
+use crate::claims::{Parts, VerifiedToken};
 use crate::clock::Clock;
 use crate::error::{Error, Result, echo, echo_opt};
 use crate::verifier::Verifier;
@@ -127,7 +127,8 @@ impl AlbVerifier {
             });
         }
         let parts = token::parse(token)?;
-        let claims = crate::token::claims(&parts.payload)?;
+        let payload = crate::token::payload_text(parts.payload)?;
+        let claims = crate::token::claims(&payload)?;
         let kid = match parts.header.kid.as_deref() {
             Some(kid) if token::is_key_id(kid) => kid,
             Some(kid) => {
@@ -187,12 +188,9 @@ impl AlbVerifier {
                 found: echo_opt(parts.header.client.as_deref()),
             });
         }
-        let ids = Ids {
-            sub: claims.sub.as_deref().map(Box::from),
-            jti: claims.jti.as_deref().map(Box::from),
-            origin_jti: None,
-            iat: claims.iat,
-        };
+        let mut ids = crate::verifier::kept_ids(&claims, &payload);
+        // An ALB token is not a Cognito token: no token family.
+        ids.origin_jti = None;
         let issuer = Arc::from(iss.unwrap_or_default());
         let expires_at = claims.exp.unwrap_or_default();
         drop(claims);
@@ -203,7 +201,8 @@ impl AlbVerifier {
                 token_use: None,
                 expires_at,
                 ids,
-                payload: parts.payload,
+                payload,
+                access_layout: None,
             }),
             signer,
             client: parts.header.client,

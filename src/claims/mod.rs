@@ -6,11 +6,13 @@
 //! [`crate::token`].
 
 mod cognito;
+mod layout;
 mod names;
 mod token_use;
 mod verified;
 
 pub use cognito::{AccessClaims, IdClaims};
+pub(crate) use layout::{AccessLayout, ClaimText, GroupSpans, Span};
 pub use names::{Match, NameSet, Requirement};
 pub use token_use::TokenUse;
 pub use verified::VerifiedToken;

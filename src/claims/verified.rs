@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::layout::{AccessLayout, ClaimText, Span};
 use crate::claims::{AccessClaims, IdClaims, NameSet, TokenUse};
 use crate::error::{Error, Result, echo};
 use crate::revocation::TokenIds;
@@ -38,7 +39,8 @@ struct Inner {
     token_use: Option<TokenUse>,
     expires_at: i64,
     ids: Ids,
-    payload: Vec<u8>,
+    payload: String,
+    access_layout: Option<AccessLayout>,
     claims: OnceLock<Map<String, Value>>,
     typed: OnceLock<Result<Typed>>,
     scopes: OnceLock<NameSet>,
@@ -54,9 +56,9 @@ enum Typed {
 /// against the revocation list without parsing its payload again.
 #[derive(Debug, Default)]
 pub(crate) struct Ids {
-    pub(crate) sub: Option<Box<str>>,
-    pub(crate) jti: Option<Box<str>>,
-    pub(crate) origin_jti: Option<Box<str>>,
+    pub(crate) sub: Option<ClaimText>,
+    pub(crate) jti: Option<ClaimText>,
+    pub(crate) origin_jti: Option<ClaimText>,
     pub(crate) iat: Option<i64>,
 }
 
@@ -65,9 +67,13 @@ pub(crate) struct Parts {
     pub(crate) kid: Box<str>,
     pub(crate) token_use: Option<TokenUse>,
     pub(crate) expires_at: i64,
+    /// Places in `payload`.
     pub(crate) ids: Ids,
     /// The payload JSON, already checked to be an object.
-    pub(crate) payload: Vec<u8>,
+    pub(crate) payload: String,
+    /// For a Cognito access token whose payload holds only what
+    /// [`AccessClaims`] has fields for: where they are.
+    pub(crate) access_layout: Option<AccessLayout>,
 }
 
 impl VerifiedToken {
@@ -79,6 +85,7 @@ impl VerifiedToken {
             expires_at: parts.expires_at,
             ids: parts.ids,
             payload: parts.payload,
+            access_layout: parts.access_layout,
             claims: OnceLock::new(),
             typed: OnceLock::new(),
             scopes: OnceLock::new(),
@@ -90,7 +97,7 @@ impl VerifiedToken {
     pub fn claims(&self) -> &Map<String, Value> {
         self.0.claims.get_or_init(|| {
             // Checked to be a JSON object during verification.
-            serde_json::from_slice(&self.0.payload).unwrap_or_default()
+            serde_json::from_str(&self.0.payload).unwrap_or_default()
         })
     }
 
@@ -141,18 +148,18 @@ impl VerifiedToken {
 
     /// The `sub` claim.
     pub fn sub(&self) -> Option<&str> {
-        self.0.ids.sub.as_deref()
+        self.id_text(&self.0.ids.sub)
     }
 
     /// The `jti` claim: this token's id.
     pub fn jti(&self) -> Option<&str> {
-        self.0.ids.jti.as_deref()
+        self.id_text(&self.0.ids.jti)
     }
 
     /// The `origin_jti` claim: the id every token of one sign-in (and its
     /// refreshes) shares; what a session revocation names.
     pub fn origin_jti(&self) -> Option<&str> {
-        self.0.ids.origin_jti.as_deref()
+        self.id_text(&self.0.ids.origin_jti)
     }
 
     /// `iat`, seconds since the epoch.
@@ -189,6 +196,9 @@ impl VerifiedToken {
     /// The scopes (`scope` claim); empty when absent.
     pub fn scopes(&self) -> &NameSet {
         self.0.scopes.get_or_init(|| {
+            if let Some(layout) = &self.0.access_layout {
+                return layout.scopes(&self.0.payload);
+            }
             self.claims()
                 .get("scope")
                 .and_then(Value::as_str)
@@ -200,6 +210,9 @@ impl VerifiedToken {
     /// The groups (`cognito:groups` claim); empty when absent.
     pub fn groups(&self) -> &NameSet {
         self.0.groups.get_or_init(|| {
+            if let Some(layout) = &self.0.access_layout {
+                return layout.groups(&self.0.payload);
+            }
             let groups = self
                 .claims()
                 .get("cognito:groups")
@@ -222,7 +235,7 @@ impl VerifiedToken {
     /// # Ok(()) }
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.0.payload).map_err(|err| {
+        serde_json::from_str(&self.0.payload).map_err(|err| {
             Error::malformed(format!(
                 "verified claims do not fit {}: {err}",
                 std::any::type_name::<T>()
@@ -232,9 +245,11 @@ impl VerifiedToken {
 
     fn typed(&self) -> Result<&Typed> {
         let typed = self.0.typed.get_or_init(|| match self.0.token_use {
-            Some(TokenUse::Access) => self
-                .typed_claims("access")
-                .map(|claims| Typed::Access(Arc::new(claims))),
+            Some(TokenUse::Access) => match self.laid_out_access() {
+                Some(claims) => Ok(claims),
+                None => self.typed_claims("access"),
+            }
+            .map(|claims| Typed::Access(Arc::new(claims))),
             Some(TokenUse::Id) => self
                 .typed_claims("ID")
                 .map(|claims| Typed::Id(Arc::new(claims))),
@@ -246,8 +261,40 @@ impl VerifiedToken {
         typed.as_ref().map_err(Clone::clone)
     }
 
+    /// The typed access claims from where the verification found them,
+    /// when the payload holds nothing else: the same claims a parse of the
+    /// payload gives (test `laid_out_access_claims_are_the_parsed_ones`).
+    fn laid_out_access(&self) -> Option<AccessClaims> {
+        let layout = self.0.access_layout.as_ref()?;
+        let text = &*self.0.payload;
+        let owned = |span: Option<Span>| span.map(|span| span.get(text).to_owned());
+        Some(AccessClaims {
+            sub: self.sub()?.to_owned(),
+            username: owned(layout.username),
+            client_id: layout.client_id.get(text).to_owned(),
+            token_use: TokenUse::Access,
+            scopes: layout.scopes(text),
+            groups: layout.groups(text),
+            // The checks made sure `iss` is exactly the issuer.
+            iss: self.0.issuer.to_string(),
+            exp: self.0.expires_at,
+            iat: self.0.ids.iat,
+            auth_time: layout.auth_time,
+            jti: self.jti().map(str::to_owned),
+            origin_jti: self.origin_jti().map(str::to_owned),
+            event_id: owned(layout.event_id),
+            device_key: owned(layout.device_key),
+            version: layout.version,
+            extra: Map::new(),
+        })
+    }
+
+    fn id_text<'a>(&'a self, text: &'a Option<ClaimText>) -> Option<&'a str> {
+        text.as_ref().map(|text| text.get(&self.0.payload))
+    }
+
     fn typed_claims<T: DeserializeOwned>(&self, what: &str) -> Result<T> {
-        serde_json::from_slice(&self.0.payload).map_err(|err| {
+        serde_json::from_str(&self.0.payload).map_err(|err| {
             Error::malformed(format!("the payload is not a Cognito {what} token: {err}"))
         })
     }

@@ -200,6 +200,67 @@ impl<'de> Visitor<'de> for Date {
     }
 }
 
+/// A claim read without judging its type: a string or an integer is kept,
+/// anything else is checked as [`Valid`] is and reported as `Other`.
+#[derive(Debug)]
+pub(super) enum Loose<'de> {
+    Str(Cow<'de, str>),
+    Int(i64),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Loose<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Borrowed(value)))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Owned(value.to_owned())))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Int(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Loose<'de>, E> {
+        Ok(i64::try_from(value).map_or(Loose::Other, Loose::Int))
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Loose<'de>, E> {
+        Valid.visit_bool(value).map(|()| Loose::Other)
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Loose<'de>, E> {
+        Valid.visit_f64(value).map(|()| Loose::Other)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Loose<'de>, A::Error> {
+        Valid.visit_seq(seq).map(|()| Loose::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<'de>, A::Error> {
+        Valid.visit_map(map).map(|()| Loose::Other)
+    }
+}
+
 /// Any JSON value, checked to the last byte but not kept: numbers must be
 /// representable (`1e400` is not), strings must be valid (no lone
 /// surrogate escape), nested values likewise. The claims the verifier does

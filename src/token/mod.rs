@@ -12,6 +12,8 @@ mod segments;
 mod unverified;
 
 pub(crate) use header::HeaderAlg;
+#[cfg(feature = "alb")]
+pub(crate) use registered::payload_text;
 pub(crate) use registered::{Audience, RegisteredClaims, claims};
 pub(crate) use segments::parse;
 pub use unverified::{UnverifiedToken, decode_unverified};

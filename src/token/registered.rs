@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
-use super::json::{Aud, Date, Key, Str, StrList, Valid, once};
+use super::json::{Aud, Date, Key, Loose, Str, StrList, Valid, once};
 use crate::error::{Error, Result};
 
 /// The registered and Cognito claims the checks read, borrowed from the
@@ -28,6 +28,20 @@ pub(crate) struct RegisteredClaims<'a> {
     pub(crate) jti: Option<Cow<'a, str>>,
     pub(crate) origin_jti: Option<Cow<'a, str>>,
     pub(crate) iat: Option<i64>,
+    /// The other claims [`AccessClaims`](crate::AccessClaims) has fields
+    /// for. `username` and `auth_time` are type-checked like the above;
+    /// the last three are read loosely: a value of another type is not an
+    /// error here (nothing checks it), it sets `beyond_access`.
+    pub(crate) username: Option<Cow<'a, str>>,
+    pub(crate) auth_time: Option<i64>,
+    pub(crate) event_id: Option<Cow<'a, str>>,
+    pub(crate) device_key: Option<Cow<'a, str>>,
+    pub(crate) version: Option<i64>,
+    /// Whether the payload holds anything `AccessClaims` would keep in
+    /// `extra` (a claim it has no field for), a loose claim of another type
+    /// than its field's, or one twice: then the typed access claims come
+    /// from a parse of their own, not from what this parse found.
+    pub(crate) beyond_access: bool,
 }
 
 /// The `aud` claim: one string or an array of strings.
@@ -47,13 +61,17 @@ impl Audience<'_> {
     }
 }
 
+/// The decoded payload as text. One UTF-8 check of the whole payload is
+/// faster than one per string, and the verified token keeps the text.
+pub(crate) fn payload_text(payload: Vec<u8>) -> Result<String> {
+    String::from_utf8(payload)
+        .map_err(|err| Error::malformed(format!("payload is not UTF-8: {}", err.utf8_error())))
+}
+
 /// Step 2, second half: the payload is a JSON object whose registered
 /// claims have the right types.
-pub(crate) fn claims(payload: &[u8]) -> Result<RegisteredClaims<'_>> {
-    // One UTF-8 check of the whole payload is faster than one per string.
-    let text = std::str::from_utf8(payload)
-        .map_err(|err| Error::malformed(format!("payload is not UTF-8: {err}")))?;
-    serde_json::from_str::<RegisteredClaims<'_>>(text)
+pub(crate) fn claims(payload: &str) -> Result<RegisteredClaims<'_>> {
+    serde_json::from_str::<RegisteredClaims<'_>>(payload)
         .map_err(|err| Error::malformed(format!("payload: {err}")))
 }
 
@@ -74,8 +92,7 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
             ) -> std::result::Result<RegisteredClaims<'de>, A::Error> {
                 let mut claims = RegisteredClaims::default();
                 // Checked for type, not kept.
-                let mut auth_time = None;
-                let (mut username, mut cognito_username) = (None, None);
+                let mut cognito_username = None;
                 while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
                     let name = name.as_ref();
                     match name {
@@ -84,18 +101,21 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
                             "exp",
                             map.next_value_seed(Date::down("exp"))?,
                         )?,
-                        "nbf" => once(
-                            &mut claims.nbf,
-                            "nbf",
-                            map.next_value_seed(Date::up("nbf"))?,
-                        )?,
+                        "nbf" => {
+                            claims.beyond_access = true;
+                            once(
+                                &mut claims.nbf,
+                                "nbf",
+                                map.next_value_seed(Date::up("nbf"))?,
+                            )?;
+                        }
                         "iat" => once(
                             &mut claims.iat,
                             "iat",
                             map.next_value_seed(Date::down("iat"))?,
                         )?,
                         "auth_time" => once(
-                            &mut auth_time,
+                            &mut claims.auth_time,
                             "auth_time",
                             map.next_value_seed(Date::down("auth_time"))?,
                         )?,
@@ -123,22 +143,45 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
                             map.next_value_seed(Str("origin_jti"))?,
                         )?,
                         "username" => once(
-                            &mut username,
+                            &mut claims.username,
                             "username",
                             map.next_value_seed(Str("username"))?,
                         )?,
-                        "cognito:username" => once(
-                            &mut cognito_username,
-                            "cognito:username",
-                            map.next_value_seed(Str("cognito:username"))?,
-                        )?,
-                        "aud" => once(&mut claims.aud, "aud", map.next_value_seed(Aud)?)?,
+                        "cognito:username" => {
+                            claims.beyond_access = true;
+                            once(
+                                &mut cognito_username,
+                                "cognito:username",
+                                map.next_value_seed(Str("cognito:username"))?,
+                            )?;
+                        }
+                        "aud" => {
+                            claims.beyond_access = true;
+                            once(&mut claims.aud, "aud", map.next_value_seed(Aud)?)?;
+                        }
+                        "event_id" => keep_loose(
+                            &mut claims.event_id,
+                            &mut claims.beyond_access,
+                            map.next_value()?,
+                        ),
+                        "device_key" => keep_loose(
+                            &mut claims.device_key,
+                            &mut claims.beyond_access,
+                            map.next_value()?,
+                        ),
+                        "version" => match map.next_value()? {
+                            Loose::Int(version) if claims.version.is_none() => {
+                                claims.version = Some(version);
+                            }
+                            _ => claims.beyond_access = true,
+                        },
                         "cognito:groups" => once(
                             &mut claims.groups,
                             "cognito:groups",
                             map.next_value_seed(StrList("cognito:groups"))?,
                         )?,
                         _ => {
+                            claims.beyond_access = true;
                             map.next_value_seed(Valid)?;
                         }
                     }
@@ -148,5 +191,15 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
         }
 
         deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+/// Keeps a loosely read string claim; anything else (another type, a
+/// second occurrence) only marks the payload as beyond the typed access
+/// claims.
+fn keep_loose<'de>(slot: &mut Option<Cow<'de, str>>, beyond_access: &mut bool, value: Loose<'de>) {
+    match value {
+        Loose::Str(text) if slot.is_none() => *slot = Some(text),
+        _ => *beyond_access = true,
     }
 }

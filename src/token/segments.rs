@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::header::Header;
+use super::registered::payload_text;
 use crate::error::{Error, Result};
 
 /// The three segments of a compact JWS.
@@ -46,11 +47,11 @@ impl<const N: usize> Decoded<N> {
 }
 
 /// A token after the structural checks on its header and signature; the
-/// payload is kept as JSON bytes and read by [`claims`].
+/// payload is kept as JSON text and read by [`claims`].
 pub(crate) struct ParsedToken<'a> {
     pub(crate) signing_input: &'a str,
     pub(crate) header: Header,
-    pub(crate) payload: Vec<u8>,
+    pub(crate) payload: String,
     pub(crate) signature: Decoded<256>,
 }
 
@@ -79,7 +80,7 @@ pub(crate) fn split(token: &str) -> Result<Segments<'_>> {
 pub(crate) fn parse(token: &str) -> Result<ParsedToken<'_>> {
     let segments = split(token)?;
     let header_bytes = Decoded::<192>::decode(segments.header, "header")?;
-    let payload = decode_segment(segments.payload, "payload")?;
+    let payload = payload_text(decode_segment(segments.payload, "payload")?)?;
     if segments.signature.is_empty() {
         return Err(Error::malformed("signature segment is empty"));
     }

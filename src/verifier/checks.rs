@@ -1,7 +1,9 @@
 //! The claim checks that run after the signature (steps 7 to 11), in order.
 
 use super::issuers::{IssuerEntry, RuleKind};
-use crate::claims::{Ids, NameSet, TokenUse};
+use std::borrow::Cow;
+
+use crate::claims::{AccessLayout, ClaimText, GroupSpans, Ids, NameSet, Span, TokenUse};
 use crate::config::{ClientRule, TokenUseRule};
 use crate::error::{Error, Result, echo, echo_opt};
 use crate::revocation::TokenIds;
@@ -88,14 +90,45 @@ pub(crate) fn revocation_ids<'a>(claims: &'a RegisteredClaims<'_>, iss: &'a str)
     }
 }
 
-/// The same ids, kept with the verified token.
-pub(crate) fn owned_ids(claims: &RegisteredClaims<'_>) -> Ids {
+/// The same ids, kept with the verified token: places in `payload`, the
+/// text `claims` were read from.
+pub(crate) fn kept_ids(claims: &RegisteredClaims<'_>, payload: &str) -> Ids {
+    let text =
+        |value: &Option<Cow<'_, str>>| value.as_ref().map(|value| ClaimText::new(value, payload));
     Ids {
-        sub: claims.sub.as_deref().map(Box::from),
-        jti: claims.jti.as_deref().map(Box::from),
-        origin_jti: claims.origin_jti.as_deref().map(Box::from),
+        sub: text(&claims.sub),
+        jti: text(&claims.jti),
+        origin_jti: text(&claims.origin_jti),
         iat: claims.iat,
     }
+}
+
+/// Where the typed claims of an access token are in `payload`, when it
+/// holds nothing [`AccessClaims`](crate::AccessClaims) would keep in
+/// `extra` and the strings have no escapes; `None` sends the typed claims
+/// to a parse of their own.
+pub(crate) fn access_layout(claims: &RegisteredClaims<'_>, payload: &str) -> Option<AccessLayout> {
+    if claims.beyond_access {
+        return None;
+    }
+    // `Some(None)` for an absent claim, `None` for one that is not a slice.
+    let span = |value: &Option<Cow<'_, str>>| match value {
+        Some(value) => Span::of(value, payload).map(Some),
+        None => Some(None),
+    };
+    Some(AccessLayout {
+        client_id: Span::of(claims.client_id.as_deref()?, payload)?,
+        username: span(&claims.username)?,
+        scope: span(&claims.scope)?,
+        groups: match &claims.groups {
+            Some(groups) => Some(GroupSpans::of(groups, payload)?),
+            None => None,
+        },
+        event_id: span(&claims.event_id)?,
+        device_key: span(&claims.device_key)?,
+        auth_time: claims.auth_time,
+        version: claims.version,
+    })
 }
 
 /// The scopes a token carries (`scope`, space separated).
@@ -244,5 +277,90 @@ mod tests {
         );
         assert!(check_time(&claims(Some(200), Some(100)), 99, 1).is_ok());
         assert!(check_time(&claims(Some(i64::MAX), Some(i64::MIN)), 0, u64::MAX).is_ok());
+    }
+
+    /// The typed access claims built from where the checks found them are
+    /// exactly what a parse of the payload gives, and are used only where
+    /// they can be.
+    #[test]
+    fn laid_out_access_claims_are_the_parsed_ones() {
+        use crate::claims::{Parts, VerifiedToken};
+        let base = r#""sub":"5e1f-aa","iss":"https://issuer","client_id":"app","token_use":"access","exp":2000000000"#;
+        // (extra claims, whether the payload's own layout is used)
+        let cases = [
+            (
+                r#","iat":1,"auth_time":1,"jti":"j","origin_jti":"o","event_id":"e","version":2,"scope":"openid  a/b openid","cognito:groups":["admin","ops","admin"],"username":"alice""#,
+                true,
+            ),
+            ("", true),
+            (r#","device_key":"us-east-1_d","exp2":null"#, false),
+            (
+                r#","device_key":"us-east-1_d","iat":1.5,"auth_time":7.9"#,
+                true,
+            ),
+            (r#","username":"al\u0069ce""#, false),
+            (r#","jti":"j\u0031","s\u0063ope":"a""#, true),
+            (r#","custom:tenant":"acme""#, false),
+            (r#","nbf":1"#, false),
+            (r#","aud":"app""#, false),
+            (r#","cognito:username":"alice""#, false),
+            (r#","version":"2""#, false),
+            (r#","version":2.5"#, false),
+            (r#","version":18446744073709551615"#, false),
+            (r#","event_id":5"#, false),
+            (r#","event_id":null"#, false),
+            (r#","event_id":"a","event_id":"b""#, false),
+            (r#","device_key":{"a":1}"#, false),
+            (r#","cognito:groups":["a","b","c","d"]"#, true),
+            (r#","cognito:groups":["a","b","c","d","e"]"#, false),
+            (r#","cognito:groups":[]"#, true),
+        ];
+        for (extra, laid_out) in cases {
+            let payload = format!("{{{base}{extra}}}");
+            let verified = |use_layout: bool| {
+                let claims = crate::token::claims(&payload).unwrap();
+                let layout = access_layout(&claims, &payload);
+                assert_eq!(layout.is_some(), laid_out, "{payload}");
+                VerifiedToken::new(Parts {
+                    issuer: claims.iss.as_deref().unwrap().into(),
+                    kid: "k".into(),
+                    token_use: Some(TokenUse::Access),
+                    expires_at: claims.exp.unwrap(),
+                    ids: kept_ids(&claims, &payload),
+                    payload: payload.clone(),
+                    access_layout: layout.filter(|_| use_layout),
+                })
+            };
+            let (fast, parsed) = (verified(true), verified(false));
+            match (fast.try_access(), parsed.try_access()) {
+                (Ok(fast_claims), Ok(parsed_claims)) => {
+                    assert_eq!(fast_claims, parsed_claims, "{payload}");
+                }
+                (Err(fast_err), Err(parsed_err)) => {
+                    assert_eq!(fast_err.to_string(), parsed_err.to_string(), "{payload}");
+                }
+                (fast_claims, parsed_claims) => {
+                    panic!("{payload}: {fast_claims:?} vs {parsed_claims:?}")
+                }
+            }
+            assert_eq!(fast.scopes(), parsed.scopes(), "{payload}");
+            assert_eq!(fast.groups(), parsed.groups(), "{payload}");
+            assert_eq!(fast.sub(), Some("5e1f-aa"));
+            assert_eq!(fast.jti(), parsed.jti());
+        }
+        // Without `sub` the layout gives nothing and the parse says why.
+        let payload = r#"{"iss":"i","client_id":"app","token_use":"access","exp":2}"#;
+        let claims = crate::token::claims(payload).unwrap();
+        let verified = VerifiedToken::new(Parts {
+            issuer: "i".into(),
+            kid: "k".into(),
+            token_use: Some(TokenUse::Access),
+            expires_at: 2,
+            ids: kept_ids(&claims, payload),
+            payload: payload.to_owned(),
+            access_layout: access_layout(&claims, payload),
+        });
+        let err = verified.try_access().unwrap_err();
+        assert!(err.to_string().contains("sub"), "{err}");
     }
 }

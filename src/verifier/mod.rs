@@ -23,14 +23,14 @@ use serde::de::DeserializeOwned;
 
 pub use builder::{DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TENANT_CACHE, VerifierBuilder};
 
-use crate::claims::{AccessClaims, IdClaims, Parts, VerifiedToken};
+use crate::claims::{AccessClaims, IdClaims, Parts, TokenUse, VerifiedToken};
 use crate::clock::Clock;
 use crate::error::{Error, Result, echo, echo_opt};
 use crate::keys::{CachedKey, KeyStore, PublicJwk};
 use crate::revocation::RevocationList;
 use crate::token::{self, HeaderAlg};
 #[cfg(feature = "alb")]
-pub(crate) use checks::check_time;
+pub(crate) use checks::{check_time, kept_ids};
 use issuers::{Candidate, Candidates, IssuerTable};
 use tenants::{TenantIssuer, Tenants};
 pub use token_cache::CacheAdmission;
@@ -257,7 +257,11 @@ impl Verifier {
             None => 0,
         };
         let expires_at = claims.exp.unwrap_or_default();
-        let ids = checks::owned_ids(&claims);
+        let ids = checks::kept_ids(&claims, &parsed.payload);
+        let access_layout = match token_use {
+            Some(TokenUse::Access) => checks::access_layout(&claims, &parsed.payload),
+            _ => None,
+        };
         drop(claims);
         let verified = VerifiedToken::new(Parts {
             issuer: Arc::clone(&entry.iss),
@@ -266,6 +270,7 @@ impl Verifier {
             expires_at,
             ids,
             payload: parsed.payload,
+            access_layout,
         });
         // 13. the custom check
         if let Some(check) = &inner.custom {

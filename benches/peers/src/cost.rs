@@ -79,8 +79,10 @@ pub async fn run(config: &PoolConfig, tokens: &[String], rounds: usize) -> Resul
         .cognito(pool())
         .no_verified_token_cache()
         .build()?;
+    let typed = Verifier::builder().cognito(pool()).build()?;
     cached.hydrate().await?;
     uncached.hydrate().await?;
+    typed.hydrate().await?;
     let raws = tokens
         .iter()
         .map(|token| split(token))
@@ -90,10 +92,12 @@ pub async fn run(config: &PoolConfig, tokens: &[String], rounds: usize) -> Resul
         return Err(format!("need at least {} tokens", BATCH * rounds).into());
     }
     // Per round: time per token of raw, handwritten, cognito-auth
-    // (defaults), cognito-auth without its cache.
-    let mut per_round: Vec<[Duration; 4]> = Vec::new();
+    // (defaults), cognito-auth without its cache, cognito-auth with the
+    // typed claims the route's `AccessToken` extractor reads (as the
+    // hand-written verifier's `decode` gives its claims struct).
+    let mut per_round: Vec<[Duration; 5]> = Vec::new();
     for round in 0..rounds {
-        let mut totals = [Duration::ZERO; 4];
+        let mut totals = [Duration::ZERO; 5];
         for batch in 0..batches {
             let start = (round * batches + batch) * BATCH;
             let (chunk, raw_chunk) = (&tokens[start..start + BATCH], &raws[start..start + BATCH]);
@@ -121,6 +125,12 @@ pub async fn run(config: &PoolConfig, tokens: &[String], rounds: usize) -> Resul
                 }
                 totals[index] += began.elapsed();
             }
+            let began = Instant::now();
+            for token in chunk {
+                let verified = typed.verify(token).await?;
+                std::hint::black_box(verified.try_access()?.sub.len());
+            }
+            totals[4] += began.elapsed();
         }
         let per_token = totals.map(|total| total / u32::try_from(batches * BATCH).unwrap_or(1));
         per_round.push(per_token);
@@ -143,6 +153,7 @@ pub async fn run(config: &PoolConfig, tokens: &[String], rounds: usize) -> Resul
         "handwritten (jsonwebtoken 11.1, aws-lc-rs)",
         "cognito-auth 0.1.0 (defaults)",
         "cognito-auth, cache off",
+        "cognito-auth + typed claims (AccessToken)",
     ];
     let mut report = format!(
         "in process, one thread, {} never-seen tokens per verifier, {rounds} rounds (medians):\n",

@@ -430,7 +430,8 @@ mod tests {
             token_use: None,
             expires_at: i64::MAX,
             ids: crate::claims::Ids::default(),
-            payload: b"{}".to_vec(),
+            payload: "{}".to_owned(),
+            access_layout: None,
         });
         CachedVerification::new(token, verified, (store, 0), (0, 0), 0, 3600, floor)
     }
