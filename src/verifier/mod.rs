@@ -149,7 +149,9 @@ impl Verifier {
             &inner.tenants,
             claims.iss.as_deref(),
         ) {
-            tenant = tenants.find(iss).await?;
+            // Boxed, as the key fetch below: the rare slow steps do not
+            // make every verification's future (moved on each call) large.
+            tenant = Box::pin(tenants.find(iss)).await?;
             match &tenant {
                 Some(found) => candidates = Candidates::One(found.candidate()),
                 // Refused, and no configured issuer's keys to try.
@@ -234,7 +236,8 @@ impl Verifier {
                 });
             }
             None => {
-                let (candidate, key, generation) = self.find_key(candidates, alg, kid).await?;
+                let (candidate, key, generation) =
+                    Box::pin(self.find_key(candidates, alg, kid)).await?;
                 check(&key)?;
                 (candidate, (key.fingerprint, generation))
             }
