@@ -314,6 +314,28 @@ mod tests {
             (r#","cognito:groups":["a","b","c","d"]"#, true),
             (r#","cognito:groups":["a","b","c","d","e"]"#, false),
             (r#","cognito:groups":[]"#, true),
+            // Escapes where the fast way needs a slice of the payload.
+            (r#","event_id":"\u0065""#, false),
+            (r#","device_key":"a\/b""#, false),
+            (r#","cognito:groups":["a","\u00e9"]"#, false),
+            (r#","scope":"a\tb""#, false),
+            // Escapes where the verified token keeps its own copy.
+            (r#","origin_jti":"\u006f""#, true),
+            // Numbers as JSON writes them.
+            (r#","version":-5"#, true),
+            (r#","version":-0"#, false),
+            (r#","version":1e3"#, false),
+            (r#","version":null"#, false),
+            (r#","version":2,"version":2"#, false),
+            (r#","iat":1e3,"auth_time":-1.5"#, true),
+            (r#","iat":-0,"auth_time":1e300"#, true),
+            (r#","auth_time":18446744073709551615"#, true),
+            // Empty and multibyte strings.
+            (r#","username":"","scope":"","event_id":"""#, true),
+            (
+                r#","username":"ünïcødé ✓","cognito:groups":["группа","グループ"]"#,
+                true,
+            ),
         ];
         for (extra, laid_out) in cases {
             let payload = format!("{{{base}{extra}}}");
