@@ -209,6 +209,24 @@ pub(super) enum Loose<'de> {
     Other,
 }
 
+impl<'de> Loose<'de> {
+    /// The string, if it was one.
+    pub(super) fn into_str(self) -> Option<Cow<'de, str>> {
+        match self {
+            Loose::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The integer, if it was one that fits an `i64`.
+    pub(super) fn into_int(self) -> Option<i64> {
+        match self {
+            Loose::Int(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Loose<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         deserializer.deserialize_any(LooseVisitor)

@@ -162,19 +162,18 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
                         "event_id" => keep_loose(
                             &mut claims.event_id,
                             &mut claims.beyond_access,
-                            map.next_value()?,
+                            map.next_value::<Loose<'de>>()?.into_str(),
                         ),
                         "device_key" => keep_loose(
                             &mut claims.device_key,
                             &mut claims.beyond_access,
-                            map.next_value()?,
+                            map.next_value::<Loose<'de>>()?.into_str(),
                         ),
-                        "version" => match map.next_value()? {
-                            Loose::Int(version) if claims.version.is_none() => {
-                                claims.version = Some(version);
-                            }
-                            _ => claims.beyond_access = true,
-                        },
+                        "version" => keep_loose(
+                            &mut claims.version,
+                            &mut claims.beyond_access,
+                            map.next_value::<Loose<'de>>()?.into_int(),
+                        ),
                         "cognito:groups" => once(
                             &mut claims.groups,
                             "cognito:groups",
@@ -194,12 +193,12 @@ impl<'de> Deserialize<'de> for RegisteredClaims<'de> {
     }
 }
 
-/// Keeps a loosely read string claim; anything else (another type, a
-/// second occurrence) only marks the payload as beyond the typed access
-/// claims.
-fn keep_loose<'de>(slot: &mut Option<Cow<'de, str>>, beyond_access: &mut bool, value: Loose<'de>) {
+/// Keeps a loosely read claim of the type its field wants (`Some`);
+/// anything else (another type, a second occurrence) only marks the
+/// payload as beyond the typed access claims.
+fn keep_loose<T>(slot: &mut Option<T>, beyond_access: &mut bool, value: Option<T>) {
     match value {
-        Loose::Str(text) if slot.is_none() => *slot = Some(text),
+        Some(value) if slot.is_none() => *slot = Some(value),
         _ => *beyond_access = true,
     }
 }
